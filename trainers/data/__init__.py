@@ -1,0 +1,1 @@
+"""Datasets: manifest, importers, folds, label validation, image cache, demo generator."""
