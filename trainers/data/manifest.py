@@ -167,7 +167,7 @@ def normalise_table(table: pd.DataFrame, numeric: NumericOrder | None = None) ->
 
 
 def _as_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, (list, tuple, np.ndarray)):
         return json.dumps(np.asarray(value).tolist())
@@ -183,14 +183,17 @@ def parse_points(value: str, root: Path | None = None) -> np.ndarray | None:
     if not value:
         return None
     text = value.strip()
-    if text.startswith("["):
-        points = np.asarray(json.loads(text), dtype=float)
-    else:
-        path = Path(root or ".") / text
-        if path.suffix == ".npy":
-            points = np.load(path, allow_pickle=False).astype(float)
+    try:
+        if text.startswith("["):
+            points = np.asarray(json.loads(text), dtype=float)
         else:
-            points = np.asarray(json.loads(path.read_text()), dtype=float)
+            path = Path(root or ".") / text
+            if path.suffix == ".npy":
+                points = np.load(path, allow_pickle=False).astype(float)
+            else:
+                points = np.asarray(json.loads(path.read_text()), dtype=float)
+    except (OSError, ValueError) as exc:  # missing file, bad JSON, ragged or non-numeric lists
+        raise DataError(f"geometry {text[:40]!r} cannot be read ({exc})") from exc
     if points.ndim != 2 or points.shape[1] < 2:
         raise DataError(f"geometry {text[:40]!r} is not a list of [x, y] points")
     return points[:, :2]

@@ -1,0 +1,116 @@
+"""Class folders: ``<label>/<file>`` or ``<masked|unmasked>/<label>/<file>``."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from trainers.data.check import Problem
+from trainers.data.importers import ImportedTable, compile_regex, image_files, register_importer, rows_table
+from trainers.data.labels import normalise_label
+from trainers.errors import DataError
+
+log = logging.getLogger(__name__)
+
+MASK_STATES = {"masked": True, "unmasked": False, "nonmasked": False, "non-masked": False, "non_masked": False}
+
+
+@dataclass
+class FoldersOptions:
+    """How subjects, pairs and labels are read from folder and file names."""
+
+    subject_regex: str = field(
+        default=r"^(?P<subject>[^_]+)_",
+        metadata={"help": "regex on the file name with a named group 'subject' (default: the part before the first _)"},
+    )
+    pair_regex: str = field(
+        default="",
+        metadata={
+            "help": "regex on the file name whose named group 'pair' (or whole match) is the pose key: a masked "
+            "and an unmasked image with the same subject, label and key form a pair (default: the same file stem)"
+        },
+    )
+    label_order: Literal["names", "rafdb0", "rafdb1"] = field(
+        default="names",
+        metadata={"help": "label coding: class names (default), rafdb0 = 0-6 or rafdb1 = 1-7 in RAF-DB order"},
+    )
+    masked: bool = field(default=False, metadata={"help": "<label>/<file> layout only: the images are masked"})
+
+
+@register_importer("folders", options=FoldersOptions)
+def read_folders(src: Path, out_dir: Path, options: FoldersOptions) -> ImportedTable:
+    """Class folders <label>/<file> or <masked|unmasked>/<label>/<file>; subject from a file-name regex.
+
+    Label folders are class names (or numbers with ``--label-order``). In the two-level layout a
+    masked and an unmasked image are paired by ``--pair-regex`` (default: same subject, label
+    folder and file stem).
+    """
+    if not src.is_dir():
+        raise DataError(f"{src}: the folders format reads a folder of class folders; give that folder as SRC")
+    subject_regex = compile_regex(options.subject_regex, "subject_regex", ("subject",))
+    pair_regex = compile_regex(options.pair_regex, "pair_regex") if options.pair_regex else None
+    numeric = None if options.label_order == "names" else options.label_order
+    top = sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith("."))
+    two_level = bool(top) and all(p.name.lower() in MASK_STATES for p in top)
+    states = [(p, MASK_STATES[p.name.lower()]) for p in top] if two_level else [(src, options.masked)]
+    rows, problems = [], []
+    for state_dir, masked in states:
+        for path in image_files(state_dir):
+            relative = path.relative_to(src).as_posix()
+            label_dir = path.relative_to(state_dir).parts[0] if len(path.relative_to(state_dir).parts) > 1 else ""
+            match = subject_regex.search(path.name)
+            try:
+                if not label_dir:
+                    raise ValueError("image is not inside a label folder")
+                label = normalise_label(label_dir, numeric)
+                if match is None:
+                    raise ValueError(f"file name does not match --subject-regex {options.subject_regex!r}")
+            except ValueError as exc:
+                fix = "move it into a class folder, rename it, or change --subject-regex / --label-order"
+                problems.append(Problem(str(path), str(exc), fix, relative, relative))
+                continue
+            rows.append(
+                {
+                    "image_id": relative,
+                    "path": relative,
+                    "subject": match["subject"],
+                    "label": label,
+                    "masked": masked,
+                    "pair_id": _pair_key(path, match["subject"], label, pair_regex) if two_level else "",
+                    "source": "folders",
+                }
+            )
+    log.info("%s: %s layout, %d image(s)", src, "<masked|unmasked>/<label>" if two_level else "<label>", len(rows))
+    return ImportedTable(_keep_complete_pairs(rows_table(rows), src), src.resolve(), problems)
+
+
+def _pair_key(path: Path, subject: str, label: str, pair_regex: re.Pattern | None) -> str:
+    """``subject/label/pose`` key of an image, or ``""`` when the pair regex does not match its name."""
+    if pair_regex is None:
+        return f"{subject}/{label}/{path.stem}"
+    match = pair_regex.search(path.name)
+    if match is None:
+        return ""
+    return f"{subject}/{label}/{match['pair'] if 'pair' in pair_regex.groupindex else match[0]}"
+
+
+def _keep_complete_pairs(table: pd.DataFrame, src: Path) -> pd.DataFrame:
+    """Clear keys that do not join exactly one masked and one unmasked image."""
+    counts = Counter(zip(table["pair_id"], table["masked"], strict=True))
+    complete = {key for key, masked in counts if key and counts[(key, True)] == 1 and counts[(key, False)] == 1}
+    ambiguous = {key for (key, _), n in counts.items() if key and n > 1}
+    if ambiguous:
+        log.warning(
+            "%s: %d pose key(s) match several images in one tree; those images stay unpaired", src, len(ambiguous)
+        )
+    unpaired = int((~table["pair_id"].isin(complete)).sum())
+    if unpaired and complete:
+        log.info("%s: %d image(s) without a partner are imported unpaired", src, unpaired)
+    table["pair_id"] = [key if key in complete else "" for key in table["pair_id"]]
+    return table
