@@ -1,0 +1,215 @@
+"""``python -m interp.analyze RUN``: write ``RUN/analysis/`` (tables, figures, index.json).
+
+Incremental: each step's inputs (file hashes, options, code) are hashed and stored in
+``analysis/index.json``; a step whose hash is unchanged and whose outputs are all present is
+skipped, so a rerun with nothing changed writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+import time
+import typing
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from interp.runs import Run, open_run
+from interp.steps import available, steps
+from interp.steps.base import Step, file_digest
+from trainers.atomic import atomic_open
+from trainers.errors import DataError
+from trainers.provenance import provenance
+
+log = logging.getLogger(__name__)
+
+INDEX_SCHEMA = 1
+
+
+@dataclass
+class AnalysisResult:
+    """What :func:`analyze` did: ``ran`` and ``skipped`` step names, and the index it left."""
+
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    index: dict = field(default_factory=dict)
+
+
+def read_index(analysis: Path) -> dict:
+    """``analysis/index.json``, or an empty index when there is none yet."""
+    path = analysis / "index.json"
+    if not path.is_file():
+        return {"schema": INDEX_SCHEMA, "steps": {}}
+    try:
+        index = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc}); delete it to rebuild the analysis") from exc
+    return index if index.get("schema") == INDEX_SCHEMA else {"schema": INDEX_SCHEMA, "steps": {}}
+
+
+def build_config(step: Step, options: dict[str, object] | None) -> object:
+    """The step's config dataclass with ``options`` (field -> value or text) applied."""
+    hints = typing.get_type_hints(step.Config)
+    known = {f.name for f in dataclasses.fields(step.Config)}
+    values = {}
+    for key, value in (options or {}).items():
+        if key not in known:
+            raise DataError(f"step {step.name!r} has no option {key!r}; options: {', '.join(sorted(known))}")
+        values[key] = _parse(hints[key], value) if isinstance(value, str) else value
+    return step.Config(**values)
+
+
+def _parse(hint: object, text: str) -> object:
+    """Text from ``--set`` into the field's type (bool, int, float, str or a tuple of them)."""
+    if typing.get_origin(hint) is tuple:
+        inner = typing.get_args(hint)[0]
+        return tuple(_parse(inner, part) for part in text.split(",") if part.strip())
+    if hint is bool:
+        return text.strip().lower() in ("1", "true", "yes", "on")
+    return hint(text) if hint in (int, float) else text
+
+
+def _up_to_date(entry: dict | None, fingerprint: dict, analysis: Path) -> bool:
+    if not entry or entry.get("input_hash") != fingerprint["input_hash"]:
+        return False
+    return all((analysis / item["path"]).is_file() for item in entry.get("outputs", []))
+
+
+def _run_step(step: Step, run: Run, config: object, fingerprint: dict, analysis: Path, previous: dict | None) -> dict:
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outputs = step.run(run, config, analysis)
+    for warning in caught:
+        log.warning("%s: %s", step.name, warning.message)
+    keep = {path.resolve() for path in outputs}
+    for item in (previous or {}).get("outputs", []):
+        stale = analysis / item["path"]
+        if stale.resolve() not in keep:
+            stale.unlink(missing_ok=True)
+    return {
+        **fingerprint,
+        "description": step.description,
+        "outputs": [{"path": path.relative_to(analysis).as_posix(), "sha256": file_digest(path),
+                     "bytes": path.stat().st_size} for path in outputs],
+        "warnings": sorted({str(w.message) for w in caught}),
+        "seconds": round(time.perf_counter() - started, 3),
+        "provenance": provenance(step=step.name),
+    }
+
+
+def analyze(path: str | Path, *, only: Sequence[str] | None = None, force: bool = False,
+            options: dict[str, dict[str, object]] | None = None, allow_partial: bool = False) -> AnalysisResult:
+    """Run the analysis steps of a run directory, skipping those whose inputs are unchanged.
+
+    Parameters
+    ----------
+    path
+        The run directory.
+    only
+        Step names to consider (default: all registered steps).
+    force
+        Rerun the chosen steps even when up to date.
+    options
+        Step name -> {option: value} for the steps' config dataclasses.
+    allow_partial
+        Analyse the finished folds of a run with missing or unfinished folds (with a warning).
+    """
+    unknown = [name for name in only or () if name not in available()]
+    if unknown:
+        raise DataError(f"unknown step(s) {', '.join(unknown)}; available: {', '.join(available())}")
+    run = open_run(path, allow_partial=allow_partial)
+    registry = steps(only)
+    analysis = run.path / "analysis"
+    index = read_index(analysis)
+    result = AnalysisResult(index=index)
+    for name in tqdm(list(registry), desc="analysis", unit="step"):
+        step = registry[name]
+        config = build_config(step, (options or {}).get(name))
+        fingerprint = step.fingerprint(run, config)
+        if not force and _up_to_date(index["steps"].get(name), fingerprint, analysis):
+            log.info("%s: up to date", name)
+            result.skipped.append(name)
+            continue
+        log.info("%s: running", name)
+        index["steps"][name] = _run_step(step, run, config, fingerprint, analysis, index["steps"].get(name))
+        result.ran.append(name)
+    if result.ran:
+        index.update({"schema": INDEX_SCHEMA, "run": run.path.resolve().as_posix(), "study": run.study["study"],
+                      "provenance": provenance()})
+        with atomic_open(analysis / "index.json") as handle:
+            json.dump(index, handle, indent=2, default=str)
+    return result
+
+
+def _percent(value: float) -> str:
+    return "n/a" if pd.isna(value) else f"{100 * value:.2f}"
+
+
+def main_table(analysis: Path) -> pd.DataFrame:
+    """Accuracy per model and subset as printed text cells: mean +- sd and the 95% CI, in %."""
+    table = pd.read_parquet(analysis / "tables" / "accuracy.parquet")
+    return pd.DataFrame({
+        "model": table["model"], "subset": table["subset"], "folds": table["n_folds"],
+        "accuracy %": [f"{_percent(mean)} +- {_percent(sd)}"
+                       for mean, sd in zip(table["accuracy_mean"], table["accuracy_sd"])],
+        "95% CI": [f"[{_percent(low)}, {_percent(high)}]"
+                   for low, high in zip(table["accuracy_ci_low"], table["accuracy_ci_high"])],
+        "macro-F1 %": [_percent(mean) for mean in table["macro_f1_mean"]],
+    })
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m interp.analyze", description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="run directory (runs/<study>)")
+    parser.add_argument("--only", help=f"comma-separated steps (default all: {', '.join(available())})")
+    parser.add_argument("--force", action="store_true", help="rerun the steps even when up to date")
+    parser.add_argument("--allow-partial", action="store_true", help="analyse the finished folds only")
+    parser.add_argument("--set", action="append", default=[], metavar="STEP.OPTION=VALUE",
+                        help="step option, e.g. stats.baseline=baseline-nm or embeddings.methods=tsne "
+                             "(tuples comma-separated); repeatable")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    return parser
+
+
+def _options(pairs: list[str]) -> dict[str, dict[str, str]]:
+    options: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        step, dot, option = key.partition(".")
+        if not sep or not dot:
+            raise DataError(f"--set {pair!r}: expected STEP.OPTION=VALUE")
+        options.setdefault(step.strip(), {})[option.strip()] = value
+    return options
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry; returns the exit code (2 for bad input)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        only = [name.strip() for name in args.only.split(",")] if args.only else None
+        result = analyze(args.run, only=only, force=args.force, options=_options(args.set),
+                         allow_partial=args.allow_partial)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    analysis = args.run / "analysis"
+    print(f"ran: {', '.join(result.ran) or 'nothing'}; up to date: {', '.join(result.skipped) or 'nothing'}")
+    if (analysis / "tables" / "accuracy.parquet").is_file():
+        print(main_table(analysis).to_string(index=False))
+    print(f"outputs: {analysis} (index.json lists every file)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Statistical tests for comparing models over folds, images and subjects.
+
+Every test is a small class that declares its ``name``, ``level`` (folds, images or subjects),
+``assumptions``, score ``direction`` and ``reference``; the dashboard and the report read this
+metadata (:func:`describe_tests`). Adding a pairwise test is one class in a file of this package
+plus one entry in :data:`PAIRWISE_TESTS`; :mod:`interp.stats.comparisons` runs every registered test
+over every comparison of a family and adjusts within the family.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from interp.stats.base import PairedScores, PairwiseTest, TestInfo, TestResult
+from interp.stats.bootstrap import SubjectBootstrap, cluster_bootstrap_difference
+from interp.stats.fold_tests import (
+    CorrectedResampledTTest, WilcoxonSignedRank, corrected_resampled_ttest, wilcoxon_folds,
+)
+from interp.stats.friedman import Friedman, friedman_test
+from interp.stats.mcnemar import McNemar, mcnemar_test
+from interp.stats.multiple import UnderpoweredFamilyWarning, adjust, check_family
+from trainers.errors import DataError
+
+PAIRWISE_TESTS: dict[str, type[PairwiseTest]] = {
+    test.name: test for test in (CorrectedResampledTTest, WilcoxonSignedRank, McNemar, SubjectBootstrap)
+}
+OMNIBUS_TESTS: dict[str, type[TestInfo]] = {Friedman.name: Friedman}
+
+
+def build_test(name: str, **options: object) -> PairwiseTest:
+    """An instance of a registered pairwise test; ``options`` it does not take are ignored."""
+    if name not in PAIRWISE_TESTS:
+        raise DataError(f"unknown test {name!r}; registered: {', '.join(PAIRWISE_TESTS)}")
+    test = PAIRWISE_TESTS[name]
+    accepted = {f.name for f in dataclasses.fields(test)}
+    return test(**{key: value for key, value in options.items() if key in accepted})
+
+
+def describe_tests() -> pd.DataFrame:
+    """One row of metadata per registered test (pairwise and omnibus)."""
+    tests = list(PAIRWISE_TESTS.values()) + list(OMNIBUS_TESTS.values())
+    return pd.DataFrame([test.describe() for test in tests])
+
+
+__all__ = [
+    "PAIRWISE_TESTS", "OMNIBUS_TESTS", "PairedScores", "PairwiseTest", "TestInfo", "TestResult",
+    "UnderpoweredFamilyWarning", "adjust", "build_test", "check_family", "cluster_bootstrap_difference",
+    "corrected_resampled_ttest", "describe_tests", "friedman_test", "mcnemar_test", "wilcoxon_folds",
+]

@@ -1,0 +1,268 @@
+"""The tidy comparison table: every registered test over every comparison of each family.
+
+A family is a declared set of comparisons whose p-values are adjusted together (Holm and
+Benjamini-Hochberg). Default families: each method against the baseline on NM and on M, NM against
+M within each model, and Friedman's test over all models with its post-hoc pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from interp.stats import OMNIBUS_TESTS, PAIRWISE_TESTS, build_test
+from interp.stats.base import PairedScores
+from interp.stats.friedman import model_pairs
+from interp.stats.multiple import adjust, check_family
+from interp.tables import SUBSET_ORDER
+from trainers.errors import DataError
+
+log = logging.getLogger(__name__)
+
+BASELINES: tuple[str, ...] = ("baseline-mix", "baseline-nm")
+WITHIN = "NM-M"
+COLUMNS: tuple[str, ...] = (
+    "family", "comparison", "model_a", "model_b", "subset", "test", "effect", "ci_low", "ci_high",
+    "statistic", "p_raw", "p_adjusted", "adjustment", "p_holm", "p_bh", "reachable", "k", "n_train",
+    "n_test", "n_units", "note",
+)
+FoldSizes = Callable[[str | None], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``model_a`` against ``model_b`` on ``subset`` ("NM" or "M"), or NM against M within one model
+    (``subset`` :data:`WITHIN`, ``model_a == model_b``). Effects are ``a - b``."""
+
+    model_a: str
+    model_b: str
+    subset: str
+
+    @property
+    def label(self) -> str:
+        if self.subset == WITHIN:
+            return f"{self.model_a}: NM vs M"
+        return f"{self.model_a} vs {self.model_b}"
+
+
+@dataclass(frozen=True)
+class Family:
+    """Comparisons adjusted together, and the tests to run on them (all pairwise tests if empty)."""
+
+    name: str
+    comparisons: tuple[Comparison, ...]
+    tests: tuple[str, ...] = ()
+
+
+@dataclass
+class ComparisonConfig:
+    """Options of the comparison table.
+
+    Attributes
+    ----------
+    baseline
+        Model the methods are compared with; empty picks the first of :data:`BASELINES` present.
+    tests
+        Pairwise tests to run (registry names); empty runs all.
+    adjustment
+        Adjustment reported in ``p_adjusted``: ``"holm"`` or ``"bh"`` (both are always in the table).
+    """
+
+    baseline: str = ""
+    tests: tuple[str, ...] = ()
+    alpha: float = 0.05
+    adjustment: str = "holm"
+    n_boot: int = 2000
+    seed: int = 0
+    confidence: float = 0.95
+    friedman: bool = True
+
+
+def pick_baseline(models: list[str], baseline: str = "") -> str | None:
+    """The configured baseline (checked), else baseline-mix, else baseline-nm, else None."""
+    if baseline:
+        if baseline not in models:
+            raise DataError(f"baseline {baseline!r} is not a model of the run ({', '.join(models)})")
+        return baseline
+    return next((name for name in BASELINES if name in models), None)
+
+
+def default_families(models: list[str], baseline: str = "") -> list[Family]:
+    """Each method vs the baseline on NM and on M (two families), and NM vs M within each model."""
+    chosen = pick_baseline(models, baseline)
+    families = []
+    if chosen is None:
+        log.info("no baseline model among %s: skipping the method-vs-baseline families", models)
+    else:
+        others = [m for m in models if m != chosen]
+        for subset in SUBSET_ORDER:
+            families.append(Family(f"vs-{chosen}-{subset}", tuple(Comparison(m, chosen, subset) for m in others)))
+    families.append(Family("NM-vs-M", tuple(Comparison(m, m, WITHIN) for m in models)))
+    return [family for family in families if family.comparisons]
+
+
+def posthoc_family(models: list[str], subset: str) -> Family:
+    """Friedman's post-hoc: every pair of models, Wilcoxon over folds, adjusted together."""
+    return Family(f"posthoc-{subset}", tuple(Comparison(a, b, subset) for a, b in model_pairs(models)),
+                  ("wilcoxon",))
+
+
+def paired_scores(predictions: pd.DataFrame, scores: dict[tuple[str, str], pd.Series], sizes: FoldSizes,
+                  comparison: Comparison) -> PairedScores:
+    """Fold accuracies matched by fold, and matched images (or NM/M pairs) with their subjects."""
+    a_key, b_key = _sides(comparison)
+    folds = sorted(set(scores.get(a_key, pd.Series(dtype=float)).dropna().index)
+                   & set(scores.get(b_key, pd.Series(dtype=float)).dropna().index))
+    fold_a = scores[a_key].loc[folds].to_numpy() if folds else np.empty(0)
+    fold_b = scores[b_key].loc[folds].to_numpy() if folds else np.empty(0)
+    table = sizes(None if comparison.subset == WITHIN else comparison.subset)
+    table = table[table["fold"].isin(folds)]
+    matched = _matched_units(predictions, comparison)
+    return PairedScores(
+        fold_a=fold_a, fold_b=fold_b,
+        n_train=float(table["n_train"].mean()) if len(table) else math.nan,
+        n_test=float(table["n_test"].mean()) if len(table) else math.nan,
+        correct_a=matched["correct_a"].to_numpy(), correct_b=matched["correct_b"].to_numpy(),
+        clusters=matched["subject"].to_numpy(),
+    )
+
+
+def _sides(comparison: Comparison) -> tuple[tuple[str, str], tuple[str, str]]:
+    if comparison.subset == WITHIN:
+        return (comparison.model_a, "NM"), (comparison.model_a, "M")
+    return (comparison.model_a, comparison.subset), (comparison.model_b, comparison.subset)
+
+
+def _matched_units(predictions: pd.DataFrame, comparison: Comparison) -> pd.DataFrame:
+    """Same image under both models, or (within a model) the NM and M images of one pair."""
+    columns = ["fold", "image_id", "pair_id", "subject", "correct"]
+    if comparison.subset == WITHIN:
+        own = predictions[(predictions["model"] == comparison.model_a) & (predictions["pair_id"] != "")]
+        left, right, key = own[~own["masked"]], own[own["masked"]], ["fold", "pair_id"]
+    else:
+        subset = predictions[predictions["subset"] == comparison.subset]
+        left = subset[subset["model"] == comparison.model_a]
+        right = subset[subset["model"] == comparison.model_b]
+        key = ["fold", "image_id"]
+    merged = left[columns].merge(right[columns], on=key, suffixes=("_a", "_b"), validate="one_to_one")
+    return merged.rename(columns={"subject_a": "subject"})
+
+
+def _run_test(name: str, data: PairedScores, config: ComparisonConfig) -> tuple[dict, str]:
+    test = build_test(name, n_boot=config.n_boot, seed=config.seed, confidence=config.confidence)
+    try:
+        result = test.from_scores(data)
+    except DataError as exc:
+        return {}, str(exc)
+    return {"effect": 100 * result.effect, "ci_low": 100 * result.ci_low, "ci_high": 100 * result.ci_high,
+            "statistic": result.statistic, "p_raw": result.pvalue}, ""
+
+
+def family_rows(family: Family, predictions: pd.DataFrame, sizes: FoldSizes,
+                config: ComparisonConfig) -> pd.DataFrame:
+    """Rows of one family: every comparison x test, with p-values adjusted per test."""
+    scores = _fold_accuracy(predictions)
+    names = family.tests or config.tests or tuple(PAIRWISE_TESTS)
+    rows = []
+    for comparison in family.comparisons:
+        data = paired_scores(predictions, scores, sizes, comparison)
+        for name in names:
+            values, note = _run_test(name, data, config)
+            rows.append({"family": family.name, "comparison": comparison.label, "model_a": comparison.model_a,
+                         "model_b": comparison.model_b, "subset": comparison.subset, "test": name,
+                         "k": len(data.fold_a), "n_train": data.n_train, "n_test": data.n_test,
+                         "n_units": len(data.correct_a), "note": note, **values})
+    frame = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+    return _adjust_family(frame, family.name, config)
+
+
+def _fold_accuracy(predictions: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+    """(model, subset) -> accuracy per fold."""
+    accuracy = predictions.groupby(["model", "subset", "fold"], sort=False)["correct"].mean()
+    return {key: group.droplevel([0, 1]) for key, group in accuracy.groupby(level=[0, 1], sort=False)}
+
+
+def _adjust_family(frame: pd.DataFrame, name: str, config: ComparisonConfig) -> pd.DataFrame:
+    holm, bh = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
+    reachable = np.ones(len(frame), dtype=bool)
+    for test, positions in frame.groupby("test", sort=False).indices.items():
+        raw = frame["p_raw"].to_numpy(dtype=float)[positions]
+        holm[positions], bh[positions] = adjust(raw, "holm"), adjust(raw, "bh")
+        present = int((~np.isnan(raw)).sum())
+        k = int(frame["k"].to_numpy()[positions].max())
+        if present:
+            reachable[positions] = check_family(name, test, build_test(test).minimum_pvalue(k), present, k,
+                                                config.alpha, config.adjustment)
+    frame["p_holm"], frame["p_bh"], frame["reachable"] = holm, bh, reachable
+    frame["p_adjusted"] = holm if config.adjustment == "holm" else bh
+    frame["adjustment"] = config.adjustment
+    return frame
+
+
+def friedman_rows(predictions: pd.DataFrame, config: ComparisonConfig) -> tuple[pd.DataFrame, list[Family]]:
+    """Friedman's test over all models per subset, and the post-hoc families where it ran."""
+    scores = predictions.groupby(["model", "subset", "fold"], sort=False)["correct"].mean()
+    scores = scores.rename("accuracy").reset_index()
+    rows, families = [], []
+    for subset in SUBSET_ORDER:
+        table = scores[scores["subset"] == subset].pivot(index="fold", columns="model", values="accuracy")
+        models = [m for m in dict.fromkeys(scores["model"]) if m in table.columns]
+        if len(models) < 3:
+            continue
+        test = OMNIBUS_TESTS["friedman"]()
+        try:
+            result, note = test(table[models]), ""
+        except DataError as exc:
+            result, note = None, str(exc)
+        rows.append({"family": "friedman", "comparison": "all models", "model_a": "", "model_b": "",
+                     "subset": subset, "test": test.name, "statistic": result.statistic if result else math.nan,
+                     "p_raw": result.pvalue if result else math.nan, "k": int(table[models].dropna().shape[0]),
+                     "n_units": len(models), "note": note})
+        if result is not None:
+            families.append(posthoc_family(models, subset))
+    if not rows:
+        return pd.DataFrame(columns=list(COLUMNS)), families
+    frame = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+    frame["adjustment"] = config.adjustment
+    frame["p_holm"], frame["p_bh"] = adjust(frame["p_raw"], "holm"), adjust(frame["p_raw"], "bh")
+    frame["p_adjusted"] = frame["p_holm" if config.adjustment == "holm" else "p_bh"]
+    frame["reachable"] = True
+    return frame, families
+
+
+def comparison_table(predictions: pd.DataFrame, sizes: FoldSizes, models: list[str],
+                     config: ComparisonConfig | None = None,
+                     families: list[Family] | None = None) -> pd.DataFrame:
+    """The one tidy table of comparisons (columns :data:`COLUMNS`; effects in accuracy points).
+
+    Parameters
+    ----------
+    predictions
+        Tidy predictions (:meth:`interp.runs.Run.predictions`).
+    sizes
+        ``subset -> DataFrame(fold, n_train, n_test)`` (:meth:`interp.runs.Run.fold_sizes`).
+    models
+        Models in display order.
+    config
+        Options; defaults when None.
+    families
+        Families to test; :func:`default_families` (plus Friedman and its post-hoc) when None.
+    """
+    config = config or ComparisonConfig()
+    frames = []
+    if families is None:
+        families = default_families(models, config.baseline)
+        if config.friedman:
+            omnibus, posthoc = friedman_rows(predictions, config)
+            frames.append(omnibus)
+            families = families + posthoc
+    frames += [family_rows(family, predictions, sizes, config) for family in families]
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return pd.DataFrame(columns=list(COLUMNS))
+    return pd.concat(frames, ignore_index=True)[list(COLUMNS)]

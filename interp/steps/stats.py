@@ -1,0 +1,31 @@
+"""Step ``stats``: the tidy comparison table (every test over every family) and the tests' metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from interp.runs import Run
+from interp.stats import describe_tests
+from interp.stats.comparisons import ComparisonConfig, comparison_table
+from interp.steps import register
+from interp.steps.base import Step
+from interp.tables import write_table
+
+
+@register
+class StatsStep(Step):
+    name = "stats"
+    order = 20
+    description = "method vs baseline and NM vs M comparisons, Friedman + post-hoc, Holm/BH adjusted"
+    modules = ("interp.runs", "interp.stats", "interp.stats.base", "interp.stats.fold_tests",
+               "interp.stats.mcnemar", "interp.stats.bootstrap", "interp.stats.friedman",
+               "interp.stats.multiple", "interp.stats.comparisons")
+    Config = ComparisonConfig
+
+    def inputs(self, run: Run) -> list[Path]:
+        return [run.path / "study.json", run.path / "manifest.csv", *run.files("predictions.csv")]
+
+    def run(self, run: Run, config: ComparisonConfig, analysis: Path) -> list[Path]:
+        table = comparison_table(run.predictions(), run.fold_sizes, run.models, config)
+        out = analysis / "tables"
+        return write_table(table, out, "comparisons") + write_table(describe_tests(), out, "tests")
