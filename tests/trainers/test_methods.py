@@ -1,0 +1,98 @@
+"""Training methods: the CL loss formula, and a few steps of each method lower its loss."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from trainers.augment import normalise, to_float
+from trainers.config import load_preset
+from trainers.data.cache import load_images
+from trainers.data.manifest import Manifest
+from trainers.methods import METHODS, create_method
+from trainers.methods.base import Batch, Method
+from trainers.models import create
+
+OUR_MODELS = ["baseline-nm", "baseline-m", "baseline-mix", "cl", "kd"]
+
+
+def _batch(method: Method, manifest: Manifest, size: int, n: int = 8) -> Batch:
+    images = load_images(manifest, size)
+    train = method.training_set(manifest.table)
+    rows = train.rows[:n]
+    views = [normalise(to_float(torch.from_numpy(np.array(images[rows[:, v]])))) for v in range(rows.shape[1])]
+    return Batch(views, torch.as_tensor(train.labels[:n]))
+
+
+def test_registry_has_our_models() -> None:
+    assert set(OUR_MODELS) <= set(METHODS)
+
+
+def test_subsets(tiny_manifest: Path) -> None:
+    manifest = Manifest.load(tiny_manifest)
+    config = load_preset("smoke")
+    table = manifest.table
+    nm = create_method("baseline-nm", config).training_set(table)
+    m = create_method("baseline-m", config).training_set(table)
+    mix = create_method("baseline-mix", config).training_set(table)
+    assert not table.loc[nm.rows[:, 0], "masked"].any() and table.loc[m.rows[:, 0], "masked"].all()
+    assert len(mix) == len(table) == len(nm) + len(m)
+    pairs = create_method("cl", config).training_set(table)
+    assert pairs.views == ("non-masked", "masked") and len(pairs) == len(table) // 2
+    first, second = table.loc[pairs.rows[:, 0]], table.loc[pairs.rows[:, 1]]
+    assert (~first["masked"]).all() and second["masked"].all()
+    assert (first["pair_id"].to_numpy() == second["pair_id"].to_numpy()).all()
+    assert (first["label"].to_numpy() == second["label"].to_numpy()).all()
+
+
+def test_pairs_with_different_labels_are_left_out(tiny_manifest: Path) -> None:
+    table = Manifest.load(tiny_manifest).table
+    masked_row = table.index[table["masked"]][0]
+    table.loc[masked_row, "label"] = "happy" if table.loc[masked_row, "label"] != "happy" else "sad"
+    pairs = create_method("cl", load_preset("smoke")).training_set(table)
+    assert len(pairs) == len(table) // 2 - 1 and masked_row not in pairs.rows
+
+
+def test_contrastive_loss_equals_the_formula() -> None:
+    torch.manual_seed(0)
+    config = dataclasses.replace(load_preset("smoke"), methods={"cl": {"feature_weight": 0.3, "ce_weight": 0.7}})
+    method = create_method("cl", config)
+    model = create("resnet18", num_classes=7).eval()
+    nm, m = torch.randn(3, 3, 32, 32), torch.randn(3, 3, 32, 32)
+    labels = torch.tensor([0, 3, 6])
+    step = method.training_step(model, Batch([nm, m], labels))
+    fn, fm = model.features(nm), model.features(m)
+    fn, fm = fn / fn.norm(dim=1, keepdim=True), fm / fm.norm(dim=1, keepdim=True)
+    mse = ((fn - fm) ** 2).mean()
+    expected = 0.3 * mse + 0.7 * (F.cross_entropy(model(nm), labels) + F.cross_entropy(model(m), labels))
+    assert torch.allclose(step.loss, expected, atol=1e-5)
+    assert torch.allclose(step.terms["feature"], mse, atol=1e-6)
+    assert step.logits.shape == (6, 7) and step.targets.tolist() == [0, 3, 6, 0, 3, 6]
+
+
+@pytest.mark.parametrize("name", OUR_MODELS)
+def test_a_few_steps_lower_the_loss(name: str, tiny_manifest: Path) -> None:
+    torch.manual_seed(0)
+    config = load_preset("smoke")
+    method = create_method(name, config)
+    model = method.build_model(7)
+    if name == "kd":
+        method.teacher = create("resnet18", num_classes=7).eval().requires_grad_(False)
+    optimizer, _ = method.configure_optimizers(model)
+    batch = _batch(method, Manifest.load(tiny_manifest), size=32)
+    model.train()
+    losses = []
+    for _ in range(6):
+        torch.manual_seed(1)  # the same KD input choice every step
+        step = method.training_step(model, batch)
+        optimizer.zero_grad()
+        step.loss.backward()
+        optimizer.step()
+        losses.append(float(step.loss.detach()))
+    assert set(step.terms) == set(method.loss_terms)
+    assert losses[-1] < losses[0]

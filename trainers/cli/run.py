@@ -1,0 +1,74 @@
+"""``python -m trainers run``: train models over subject-disjoint folds into a run directory."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from trainers.config import load_preset, override, preset_names
+from trainers.errors import DataError
+
+GROUP = None
+DEFAULT_MODELS = "baseline-nm,baseline-m,baseline-mix,cl,kd,ran,scan"
+
+log = logging.getLogger(__name__)
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of fold numbers") from exc
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``run`` command."""
+    parser = subparsers.add_parser(
+        "run", help="train models over folds into a run directory (resumable)",
+        description="Train each model on each fold; a rerun resumes unfinished folds and skips finished ones.",
+    )
+    parser.add_argument("--data", type=Path, required=True, help="manifest file (.csv or .parquet)")
+    parser.add_argument("--preset", default="quick", help=f"config preset: {', '.join(preset_names())} or a .toml file")
+    parser.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated model names (default {DEFAULT_MODELS})")
+    parser.add_argument("--out", type=Path, required=True, help="run directory, e.g. runs/NAME")
+    parser.add_argument("--folds", type=_int_list, help="fold indices to run, e.g. 0,3 (default: the preset's)")
+    parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--weights", help="backbone weights: a state-dict / .pth.tar file, or 'imagenet' (MobileNetV2)")
+    parser.add_argument("--architecture", help="backbone from the model registry (default: the preset's)")
+    parser.add_argument("--epochs", type=int, help="override the preset's epochs")
+    parser.add_argument("--image-size", type=int, help="override the preset's input size in pixels")
+    parser.add_argument("--batch-size", type=int, help="override the preset's batch size")
+    parser.add_argument("--k", type=int, help="override the preset's number of folds")
+    parser.add_argument("--seed", type=int, help="override the preset's seed")
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false", default=None, help="train in float32")
+    parser.add_argument(
+        "--trust-pickle", action="store_true",
+        help="allow SCAN's VGGFace2 .pkl weights ([methods.scan] weights); a pickle can run code, "
+        "so only for files you trust",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Resolve the config, train, print the summary table."""
+    from trainers.runner import format_summary, run_study
+
+    config = load_preset(args.preset)
+    weights = args.weights
+    if weights is not None and weights != "imagenet":
+        weights = str(Path(weights).resolve())
+        if not Path(weights).is_file():
+            raise DataError(f"--weights {args.weights}: file not found")
+    config = override(
+        config, weights=weights, architecture=args.architecture, epochs=args.epochs, image_size=args.image_size,
+        batch_size=args.batch_size, k=args.k, seed=args.seed, folds=args.folds, bf16=args.bf16,
+    )
+    if args.trust_pickle:
+        scan = {**config.methods.get("scan", {}), "trust_pickle": True}
+        config = override(config, methods={**config.methods, "scan": scan})
+    models = [name.strip() for name in args.models.split(",") if name.strip()]
+    summary = run_study(args.data, config, Path(args.preset).stem, models, args.out, device=args.device)
+    print(format_summary(summary))
+    print(f"summary: {args.out / 'summary.csv'}")
+    return 0

@@ -1,0 +1,124 @@
+"""SCAN + CCI training (Gera and Balasubramanian 2021), with the reference code's optimiser.
+
+    loss = 0.2 * CE(SCAN logits) + 0.8 * sum over the 4 quadrants of CE(quadrant logits)
+
+SGD (momentum 0.9, weight decay 1e-3), learning rate 1e-4 for the ResNet-50 trunk and 1e-2 for the
+attention units and heads, multiplied by 0.95 after every epoch, samples drawn class-balanced (with
+replacement, weight 1 / class count). The training loop puts the model in train mode every epoch, so
+BatchNorm keeps learning (the reference scripts froze it from epoch 2 by never leaving eval mode).
+
+Weights: ``"none"`` (default), ``"study"`` (the study's ``--weights``), a torchvision ResNet-50 state
+dict, or SCAN's VGGFace2 pickle (``.pkl``), which loads only with ``trust_pickle = true``
+(``--trust-pickle``) because unpickling can run code.
+
+The channel-mean of the local attention weights of every validation image (``(n, h, w)``, 28x28 at
+224 px, each patch's weights at its place) is written to ``attention.npy``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from trainers.config import TrainConfig
+from trainers.methods import register_method
+from trainers.methods.base import Batch, Method, Prediction, StepOutput, TrainingSet
+from trainers.methods.ran import check_subset, resolve_weights, specialised_config, subset_images
+from trainers.models.scan import scan_cci_loss
+
+PICKLE_SUFFIX = ".pkl"
+
+
+@dataclass
+class ScanOptions:
+    """SCAN + CCI hyperparameters (preset table ``[methods.scan]``); ``epochs``/``batch_size`` 0: the study's."""
+
+    shared: bool = False
+    separate_quadrant_heads: bool = False
+    weights: str = "none"
+    trust_pickle: bool = False
+    subset: str = "pe"
+    balanced: bool = True
+    lr_backbone: float = 1e-4
+    lr_head: float = 1e-2
+    momentum: float = 0.9
+    weight_decay: float = 1e-3
+    gamma: float = 0.95
+    epochs: int = 0
+    batch_size: int = 0
+
+    def __post_init__(self) -> None:
+        check_subset(self.subset)
+
+
+@register_method("scan")
+class SpatioChannel(Method):
+    """SCAN + CCI on a ResNet-50 to layer3; local attention maps saved for the audit."""
+
+    Options = ScanOptions
+    loss_terms = ("attention", "quadrants")
+
+    def __init__(self, name: str, config: TrainConfig, defaults: dict[str, Any] | None = None) -> None:
+        super().__init__(name, config, defaults)
+        options = self.options
+        self.config = specialised_config(config, "scan", resolve_weights(options.weights, config),
+                                         options.epochs, options.batch_size)
+
+    def architecture_options(self) -> dict[str, Any]:
+        """Shared or separate local attention units and quadrant heads."""
+        return {"shared": self.options.shared, "separate_quadrant_heads": self.options.separate_quadrant_heads}
+
+    def build_model(self, num_classes: int) -> nn.Module:
+        """SCAN + CCI; a ``.pkl`` weights file goes through the VGGFace2 pickle loader."""
+        from trainers.models import create
+        from trainers.models.vggface2 import load_vggface2_pickle
+
+        weights = self.config.weights
+        if weights is not None and weights.endswith(PICKLE_SUFFIX):
+            model = create("scan", num_classes, None, **self.architecture_options())
+            load_vggface2_pickle(model, weights, trust_pickle=self.options.trust_pickle)
+            return model
+        return create("scan", num_classes, weights, **self.architecture_options())
+
+    def training_set(self, table: pd.DataFrame) -> TrainingSet:
+        """The chosen subset's training images."""
+        return subset_images(table, self.options.subset)
+
+    def sample_order(self, train: TrainingSet, epoch: int, generator: torch.Generator) -> np.ndarray:
+        """Class-balanced draws with replacement (``balanced``), else a permutation; one epoch's worth."""
+        if not self.options.balanced:
+            return super().sample_order(train, epoch, generator)
+        counts = np.bincount(train.labels)
+        weights = torch.as_tensor(1.0 / counts[train.labels], dtype=torch.float64)
+        return torch.multinomial(weights, len(train), replacement=True, generator=generator).numpy()
+
+    def configure_optimizers(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
+        """SGD, trunk at ``lr_backbone`` and heads at ``lr_head``; x``gamma`` (0.95) per epoch."""
+        o = self.options
+        optimizer = torch.optim.SGD(
+            [
+                {"params": list(model.backbone.parameters()), "lr": o.lr_backbone, "name": "backbone"},
+                {"params": list(model.head.parameters()), "lr": o.lr_head, "name": "head"},
+            ],
+            momentum=o.momentum, weight_decay=o.weight_decay,
+        )
+        return optimizer, torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=o.gamma)
+
+    def training_step(self, model: nn.Module, batch: Batch) -> StepOutput:
+        """The SCAN and quadrant cross-entropies; accuracy scored on the mean of the five logits."""
+        out = model.run(batch.views[0])
+        out.logits = out.logits.float()
+        out.attention_logits, out.quadrant_logits = out.attention_logits.float(), out.quadrant_logits.float()
+        terms = scan_cci_loss(out, batch.labels)
+        total = terms.pop("total")
+        return StepOutput(total, {k: v.detach() for k, v in terms.items()}, out.logits.detach(), batch.labels)
+
+    def predict(self, model: nn.Module, images: torch.Tensor) -> Prediction:
+        """Mean logits, the fused 1024-d vector, and the local attention map (saved as attention.npy)."""
+        out = model.run(images)
+        return Prediction(out.logits, out.embedding, {"attention": out.local_attention})

