@@ -17,8 +17,15 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# The whole pipeline on the built-in demo data; every step is resumable or incremental, so a rerun
+# only redoes what is missing.
 demo: setup
-	$(PY) -m trainers demo --out $(DEMO_DIR)
+	$(PY) -m trainers data demo --out $(DEMO_DIR)/data --preview $(DEMO_DIR)/preview.png --workers 2
+	$(PY) -m trainers data check $(DEMO_DIR)/data/manifest.csv
+	$(PY) -m trainers data validate $(DEMO_DIR)/data/manifest.csv $(DEMO_DIR)/data/votes.csv --out $(DEMO_DIR)/validated
+	$(PY) -m trainers data folds $(DEMO_DIR)/validated/manifest.csv --k 10 --seed 0 --out $(DEMO_DIR)/validated/folds.csv
+	$(PY) -m trainers run --data $(DEMO_DIR)/validated/manifest.csv --preset quick --out $(DEMO_DIR)/runs/quick
+	$(PY) -m interp.analyze $(DEMO_DIR)/runs/quick --max-images 64
 
 test: setup
 	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
@@ -27,7 +34,9 @@ test-all: setup
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: setup
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks.train_throughput
+	$(PY) -m benchmarks.gradcam_throughput --threads 1
+	$(PY) -m benchmarks.demo_learnability
 
 clean:
 	rm -rf $(DEMO_DIR) .pytest_cache

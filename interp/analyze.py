@@ -176,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", action="append", default=[], metavar="STEP.OPTION=VALUE",
                         help="step option, e.g. stats.baseline=baseline-nm or embeddings.methods=tsne "
                              "(tuples comma-separated); repeatable")
+    parser.add_argument("--method", help="attribution method of the attributions step "
+                        "(gradcam, guided_gradcam, integrated_gradients, occlusion)")
+    parser.add_argument("--max-images", type=int,
+                        help="at most N validation images per model and fold in the attributions step (whole pairs)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser
 
@@ -198,7 +202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         only = [name.strip() for name in args.only.split(",")] if args.only else None
-        result = analyze(args.run, only=only, force=args.force, options=_options(args.set),
+        options = _options(args.set)
+        if args.method:
+            options.setdefault("attributions", {})["method"] = args.method
+        if args.max_images is not None:
+            options.setdefault("attributions", {})["max_images"] = str(args.max_images)
+        result = analyze(args.run, only=only, force=args.force, options=options,
                          allow_partial=args.allow_partial)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)

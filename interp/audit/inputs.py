@@ -1,0 +1,134 @@
+"""What the audit needs from a run besides the models: images, geometry and evidence per image.
+
+Images come from the image cache (:func:`trainers.data.cache.load_images`) at the fold's input
+size and crop, exactly as training saw them; the manifest's mask polygon and landmarks are mapped
+into that input frame; the demo dataset's ground-truth evidence maps are found next to its
+``demo.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from interp.audit.sanity import evidence_to_input_frame
+from interp.regions.geometry import Box, input_boxes, region_masks, to_input_frame
+from trainers.data.cache import load_images
+from trainers.data.labels import CLASSES
+from trainers.data.manifest import Manifest, parse_points
+from trainers.errors import DataError
+
+DEMO_DESCRIPTION = "demo.json"
+EVIDENCE_FOLDER = "evidence"
+
+
+@dataclass
+class Selection:
+    """Images of one fold as the model sees them, with their geometry in the input frame.
+
+    Attributes
+    ----------
+    image_ids, labels, masked
+        Per image: id, true class index, masked flag.
+    images
+        ``(n, size, size, 3)`` uint8.
+    regions
+        ``{"mask": (n, size, size), "eyes": (n, size, size)}`` boolean regions.
+    polygons
+        Mask polygon of each image in input pixels (``None`` where the manifest has none).
+    boxes
+        Crop of the stored image shown in each input.
+    """
+
+    image_ids: list[str]
+    labels: np.ndarray
+    masked: np.ndarray
+    images: np.ndarray
+    regions: dict[str, np.ndarray]
+    polygons: list[np.ndarray | None]
+    boxes: list[Box]
+
+
+class RunImages:
+    """The frozen manifest of a run, its cached images and geometry.
+
+    Parameters
+    ----------
+    table
+        The run's manifest table (``Run.manifest()``), paths relative to ``root``.
+    root
+        The run directory.
+    """
+
+    def __init__(self, table: pd.DataFrame, root: Path) -> None:
+        self.manifest = Manifest(table, root)
+        self._row = {image_id: row for row, image_id in enumerate(self.manifest.table["image_id"])}
+        self._arrays: dict[tuple[int, bool], np.ndarray] = {}
+
+    def row(self, image_id: str) -> int:
+        """Manifest row of an image id (DataError when the run's manifest lacks it)."""
+        if image_id not in self._row:
+            raise DataError(f"{self.manifest.root / 'manifest.csv'}: no image {image_id!r}; "
+                            "the predictions and the frozen manifest disagree - retrain or restore the run")
+        return self._row[image_id]
+
+    def select(self, image_ids: list[str], size: int, face_crop: bool) -> Selection:
+        """Images, labels, regions and polygons of ``image_ids`` at ``size`` pixels."""
+        rows = [self.row(i) for i in image_ids]
+        key = (size, face_crop)
+        if key not in self._arrays:
+            self._arrays[key] = load_images(self.manifest, size, face_crop=face_crop)
+        table = self.manifest.table.iloc[rows]
+        boxes = input_boxes(self.manifest, rows, face_crop)
+        polygons, masks, eyes = [], [], []
+        for (_, record), box in zip(table.iterrows(), boxes):
+            polygon = to_input_frame(self._points(record, "mask_polygon"), box, size)
+            landmarks = to_input_frame(self._points(record, "landmarks"), box, size)
+            regions = region_masks(polygon, landmarks, size, (size, size))
+            polygons.append(polygon)
+            masks.append(regions["mask"])
+            eyes.append(regions["eyes"])
+        empty = np.zeros((0, size, size), dtype=bool)
+        return Selection(
+            image_ids=list(image_ids),
+            labels=table["label"].map(CLASSES.index).to_numpy(),
+            masked=table["masked"].to_numpy(dtype=bool),
+            images=np.asarray(self._arrays[key][rows]),
+            regions={"mask": np.stack(masks) if masks else empty, "eyes": np.stack(eyes) if eyes else empty},
+            polygons=polygons,
+            boxes=boxes,
+        )
+
+    def _points(self, record: pd.Series, column: str) -> np.ndarray | None:
+        try:
+            return parse_points(record[column], self.manifest.root)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"manifest image {record['image_id']}: cannot read {column} ({exc})") from exc
+
+    def evidence(self, selection: Selection, size: int) -> np.ndarray | None:
+        """Ground-truth evidence maps in the input frame, ``(n, size, size)``; None if absent.
+
+        Only the demo dataset has them: ``evidence/<image_id>.npy`` beside its ``demo.json``.
+        """
+        maps = []
+        for image_id, box in zip(selection.image_ids, selection.boxes):
+            image_path = self.manifest.abspath(self.manifest.table.at[self.row(image_id), "path"])
+            source = _evidence_file(image_path, image_id)
+            if source is None:
+                return None
+            with Image.open(image_path) as image:
+                frame = image.size
+            maps.append(evidence_to_input_frame(np.load(source, allow_pickle=False), frame, box, size))
+        return np.stack(maps) if maps else None
+
+
+def _evidence_file(image_path: Path, image_id: str) -> Path | None:
+    for folder in list(image_path.resolve().parents)[:4]:
+        if (folder / DEMO_DESCRIPTION).is_file():
+            candidate = folder / EVIDENCE_FOLDER / f"{image_id}.npy"
+            return candidate if candidate.is_file() else None
+    return None

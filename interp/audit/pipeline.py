@@ -1,0 +1,371 @@
+"""The attention audit of a run: maps, per-image region metrics, overlays, summaries, sanity checks.
+
+:func:`audit_run` rebuilds every finished (model, fold) from its checkpoint, explains its
+validation images (both images of every pair) and writes, under ``analysis/attributions/<method>/``:
+
+- ``images.parquet``/``.csv``: one row per (model, fold, image) with every region metric;
+- ``maps/<model>/fold-<k>.npz``: low-resolution maps (``image_id``, ``maps``, ``targets``, ``preds``);
+- ``overlays/``: figure-6 style PNGs for a few pairs and ``figure6.png`` (rows = models);
+- ``summary``, ``comparisons`` and ``metrics`` tables; ``sanity/`` tables; ``audit.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from interp.attribution import ATTRIBUTIONS, create, to_model_input
+from interp.audit.aggregate import BaselineTest, compare_to_baseline, fold_sizes, summarise
+from interp.audit.inputs import RunImages, Selection
+from interp.audit.overlays import contact_sheet, overlay, save_png
+from interp.audit.sanity import cross_fold_consistency, evidence_agreement, faithfulness, randomisation_curve
+from interp.regions import metric_metadata, score_regions
+from interp.runs import Run
+from interp.stats.comparisons import pick_baseline
+from trainers.atomic import atomic_open, atomic_path
+from trainers.data.labels import CLASSES
+from trainers.errors import DataError
+from trainers.runner import load_fold_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AuditConfig:
+    """Options of the attention audit (the ``attributions`` analysis step).
+
+    Attributes
+    ----------
+    method
+        Attribution method (a key of :data:`interp.attribution.ATTRIBUTIONS`).
+    target
+        ``"pred"`` explains the predicted class, ``"true"`` the labelled class.
+    batch_size
+        Images per attribution batch.
+    bf16
+        Run attributions under bfloat16 autocast (faster on bf16-capable CPUs and on GPUs).
+    max_images
+        At most this many validation images per (model, fold), whole pairs; 0 = all.
+    map_size
+        Side of the stored low-resolution maps.
+    overlay_pairs
+        Pairs drawn as overlays (from the first fold).
+    baseline, compare
+        Reference model (default: baseline-mix, else baseline-nm) and the models tested against it.
+    sanity
+        Run the sanity checks (randomisation, cross-fold consistency, faithfulness, evidence).
+    sanity_images
+        Images used by the randomisation and consistency checks.
+    randomisation_stages
+        Most layer groups randomised in the cascade.
+    faithfulness_repeats
+        Random equal-area regions per image.
+    threads
+        torch CPU threads during the step; 0 keeps torch's default. On a shared machine 1 can be
+        several times faster than oversubscribed cores.
+    """
+
+    method: str = "gradcam"
+    target: str = "pred"
+    batch_size: int = 32
+    bf16: bool = False
+    max_images: int = 0
+    map_size: int = 28
+    overlay_pairs: int = 4
+    baseline: str = ""
+    compare: tuple[str, ...] = ("cl", "kd")
+    sanity: bool = True
+    sanity_images: int = 16
+    randomisation_stages: int = 8
+    faithfulness_repeats: int = 3
+    seed: int = 0
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in ATTRIBUTIONS:
+            raise DataError(f"unknown attribution method {self.method!r}; choose from {', '.join(ATTRIBUTIONS)}")
+        if self.target not in ("pred", "true"):
+            raise DataError(f"target {self.target!r}: use 'pred' (predicted class) or 'true' (label)")
+        if self.max_images < 0:
+            raise DataError(f"max_images must be 0 (all images) or positive, got {self.max_images}")
+
+
+@dataclass
+class _Collected:
+    rows: list[pd.DataFrame] = field(default_factory=list)
+    tiles: dict[tuple[str, str], object] = field(default_factory=dict)
+    consistency: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    curves: list[pd.DataFrame] = field(default_factory=list)
+
+
+def output_dir(analysis: Path, method: str) -> Path:
+    """``attributions/<method>`` under a run's ``analysis`` folder."""
+    return analysis / "attributions" / method
+
+
+def choose_images(predictions: pd.DataFrame, max_images: int = 0) -> list[str]:
+    """Validation image ids of one (model, fold), whole pairs, at most ``max_images`` (0 = all), file order."""
+    groups = predictions["pair_id"].where(predictions["pair_id"] != "", predictions["image_id"])
+    chosen: list[str] = []
+    for _, members in predictions.groupby(groups, sort=False):
+        if max_images and len(chosen) + len(members) > max_images:
+            break
+        chosen.extend(members["image_id"])
+    return chosen if chosen or not max_images else list(predictions["image_id"][:max_images])
+
+
+def audit_run(run: Run, config: AuditConfig, analysis: Path, *, progress: bool = True) -> list[Path]:
+    """Compute and write the audit of every finished (model, fold) of ``run`` under
+    ``analysis/attributions/<method>/``; return the written files."""
+    threads = torch.get_num_threads()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    try:
+        return _audit(run, config, analysis, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _audit(run: Run, config: AuditConfig, analysis: Path, progress: bool) -> list[Path]:
+    images = RunImages(run.manifest(), run.path)
+    predictions = run.predictions()
+    out = output_dir(analysis, config.method)
+    tasks = run.fold_dirs()
+    of_fold = {(m, f): predictions[(predictions["model"] == m) & (predictions["fold"] == f)] for m, f, _ in tasks}
+    chosen = {key: choose_images(table, config.max_images) for key, table in of_fold.items()}
+    first_table = of_fold[(tasks[0][0], tasks[0][1])]
+    first = chosen[(tasks[0][0], tasks[0][1])]
+    overlay_ids = choose_images(first_table[first_table["image_id"].isin(first)], 2 * config.overlay_pairs)
+    sanity_ids = first[:config.sanity_images]
+    collected, written = _Collected(), []
+    bar = tqdm(total=sum(map(len, chosen.values())), unit="img", desc=f"attributions ({config.method})",
+               disable=not progress)
+    for model_name, fold, folder in tasks:
+        model, fold_config = load_fold_model(folder)
+        setting = _FoldSetting(model_name, fold, int(fold_config["image_size"]), _face_crop(fold_config, run.study),
+                               fold_config["normalisation"])
+        selection = images.select(chosen[(model_name, fold)], setting.size, setting.face_crop)
+        frame, maps, targets = _audit_fold(model, selection, setting, config, images)
+        _check_predictions(frame, of_fold[(model_name, fold)], folder)
+        collected.rows.append(frame)
+        written.append(_write_maps(out / "maps" / model_name / f"fold-{fold}.npz", selection, maps, targets,
+                                   frame["pred"].map(CLASSES.index).to_numpy(), config.map_size))
+        written += _overlays(out, selection, maps, frame, overlay_ids, setting, collected)
+        if config.sanity and sanity_ids:
+            _sanity_fold(model, images.select(sanity_ids, setting.size, setting.face_crop), setting, config, collected)
+        bar.update(len(selection.image_ids))
+    bar.close()
+    return written + _write_tables(run, out, config, collected)
+
+
+@dataclass(frozen=True)
+class _FoldSetting:
+    model: str
+    fold: int
+    size: int
+    face_crop: bool
+    normalisation: dict
+
+    def inputs(self, images: np.ndarray) -> torch.Tensor:
+        return to_model_input(images, self.normalisation["mean"], self.normalisation["std"])
+
+
+def _check_predictions(frame: pd.DataFrame, recorded: pd.DataFrame, folder: Path) -> None:
+    """Warn when recomputed predictions differ from predictions.csv (e.g. bf16 vs float32)."""
+    stored = recorded.set_index("image_id").loc[frame["image_id"], "pred"].to_numpy()
+    differ = float(np.mean(stored != frame["pred"].to_numpy())) if len(frame) else 0.0
+    if differ > 0.01:
+        log.warning("%s: %.1f%% of recomputed predictions differ from predictions.csv; the maps explain the "
+                    "recomputed ones (the table's pred/correct columns)", folder, 100 * differ)
+
+
+def _face_crop(fold_config: dict, study: dict) -> bool:
+    training = fold_config.get("training") or {}
+    return bool(training.get("face_crop", (study.get("config") or {}).get("face_crop", True)))
+
+
+def _audit_fold(model: nn.Module, selection: Selection, setting: _FoldSetting, config: AuditConfig,
+                images: RunImages) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    inputs = setting.inputs(selection.images)
+    target = "pred" if config.target == "pred" else selection.labels
+    with create(config.method, model, batch_size=config.batch_size, bf16=config.bf16) as method:
+        result = method.attribute(inputs, target=target)
+    table = images.manifest.table.set_index("image_id").loc[selection.image_ids]
+    preds = result.preds
+    frame = pd.DataFrame({
+        "model": setting.model, "fold": setting.fold, "image_id": selection.image_ids,
+        "subject": table["subject"].to_numpy(), "pair_id": table["pair_id"].to_numpy(),
+        "label": [CLASSES[i] for i in selection.labels], "pred": [CLASSES[i] for i in preds],
+        "correct": preds == selection.labels, "masked": selection.masked,
+        "target": [CLASSES[i] for i in result.targets], "method": config.method,
+        "mask_share": selection.regions["mask"].mean(axis=(1, 2)),
+    })
+    for name, values in score_regions(result.maps, selection.regions).items():
+        frame[name] = values
+    if config.sanity:
+        frame = _per_image_sanity(model, inputs, selection, result.maps, frame, config, images, setting.size)
+    return frame, result.maps, result.targets
+
+
+def _per_image_sanity(model: nn.Module, inputs: torch.Tensor, selection: Selection, maps: np.ndarray,
+                      frame: pd.DataFrame, config: AuditConfig, images: RunImages, size: int) -> pd.DataFrame:
+    has_mask = selection.regions["mask"].any(axis=(1, 2))
+    if has_mask.any():
+        faith = faithfulness(model, inputs[torch.from_numpy(has_mask)], selection.labels[has_mask],
+                             selection.regions["mask"][has_mask], repeats=config.faithfulness_repeats,
+                             seed=config.seed, batch_size=config.batch_size)
+        frame.loc[has_mask, "faith_correct_occluded"] = faith["correct_occluded"].to_numpy()
+        frame.loc[has_mask, "faith_correct_random"] = faith["correct_random"].to_numpy()
+    evidence = images.evidence(selection, size)
+    if evidence is not None:
+        agreement = evidence_agreement(maps, _pool(evidence, config.map_size))
+        for column in ("spearman", "evidence_fraction", "evidence_rank_accuracy"):
+            name = column if column.startswith("evidence") else f"evidence_{column}"
+            frame[name] = agreement[column].to_numpy()
+    return frame
+
+
+def _pool(maps: np.ndarray, size: int) -> np.ndarray:
+    tensor = torch.from_numpy(np.asarray(maps, dtype=np.float32)).unsqueeze(1)
+    return nn.functional.adaptive_avg_pool2d(tensor, size)[:, 0].numpy()
+
+
+def _sanity_fold(model: nn.Module, selection: Selection, setting: _FoldSetting, config: AuditConfig,
+                 collected: _Collected) -> None:
+    inputs = setting.inputs(selection.images)
+    with create(config.method, model, batch_size=config.batch_size, bf16=config.bf16) as method:
+        maps = method.attribute(inputs, target="pred").maps
+    collected.consistency.setdefault(setting.model, []).append(_pool(maps, config.map_size))
+    if len(collected.consistency[setting.model]) == 1:  # randomisation on each model's first fold
+        curve = randomisation_curve(model, inputs, method=config.method, max_stages=config.randomisation_stages,
+                                    batch_size=config.batch_size, seed=config.seed)
+        curve.insert(0, "fold", setting.fold)
+        curve.insert(0, "model", setting.model)
+        curve["image_id"] = [selection.image_ids[i] for i in curve["image"]]
+        collected.curves.append(curve.drop(columns="image"))
+
+
+def _write_maps(path: Path, selection: Selection, maps: np.ndarray, targets: np.ndarray, preds: np.ndarray,
+                map_size: int) -> Path:
+    with atomic_open(path, "wb") as handle:
+        np.savez_compressed(handle, image_id=np.asarray(selection.image_ids, dtype=str),
+                            maps=_pool(maps, map_size).astype(np.float16), targets=targets.astype(np.int16),
+                            preds=preds.astype(np.int16))
+    return path
+
+
+def _overlays(out: Path, selection: Selection, maps: np.ndarray, frame: pd.DataFrame, overlay_ids: list[str],
+              setting: _FoldSetting, collected: _Collected) -> list[Path]:
+    written = []
+    for index, image_id in enumerate(selection.image_ids):
+        if image_id not in overlay_ids:
+            continue
+        tile = overlay(selection.images[index], maps[index], correct=bool(frame["correct"].iloc[index]),
+                       polygon=selection.polygons[index])
+        collected.tiles[(setting.model, image_id)] = tile
+        written.append(save_png(tile, out / "overlays" / setting.model / f"{image_id}.png"))
+    return written
+
+
+def _write_table(frame: pd.DataFrame, base: Path) -> list[Path]:
+    """``base.parquet`` and ``base.csv``, each written atomically."""
+    paths = []
+    for suffix in (".parquet", ".csv"):
+        target = base.with_suffix(suffix)
+        with atomic_path(target) as tmp:
+            frame.to_parquet(tmp, index=False) if suffix == ".parquet" else frame.to_csv(tmp, index=False)
+        paths.append(target)
+    return paths
+
+
+def _write_tables(run: Run, out: Path, config: AuditConfig, collected: _Collected) -> list[Path]:
+    images = pd.concat(collected.rows, ignore_index=True)
+    written = _write_table(images, out / "images")
+    written += _write_table(summarise(images), out / "summary")
+    written += _write_table(pd.DataFrame(metric_metadata()), out / "metrics")
+    comparisons = _comparisons(run, images, config)
+    if not comparisons.empty:
+        written += _write_table(comparisons, out / "comparisons")
+    if collected.tiles:
+        written.append(_figure6(out / "overlays" / "figure6.png", images, collected))
+    if config.sanity:
+        written += _write_sanity(out / "sanity", images, collected)
+    description = {"config": asdict(config), "method": {"name": config.method,
+                   "description": ATTRIBUTIONS[config.method].description,
+                   "reference": ATTRIBUTIONS[config.method].reference},
+                   "metrics": metric_metadata(), "images": len(images),
+                   "files": sorted(p.relative_to(out).as_posix() for p in written)}
+    with atomic_open(out / "audit.json") as handle:
+        json.dump(description, handle, indent=1)
+    return written + [out / "audit.json"]
+
+
+def _comparisons(run: Run, images: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
+    baseline = pick_baseline(run.models, config.baseline)
+    if baseline is None:
+        log.info("no baseline model in %s: skipping the mask-fraction comparisons", run.models)
+        return pd.DataFrame()
+    n_train, n_test = fold_sizes(run.manifest())
+    frames = [compare_to_baseline(images, BaselineTest(baseline, config.compare, subset=subset), n_train, n_test)
+              for subset in ("M", "NM")]
+    return pd.concat([f for f in frames if not f.empty] or [pd.DataFrame()], ignore_index=True)
+
+
+def _figure6(target: Path, images: pd.DataFrame, collected: _Collected) -> Path:
+    models = list(dict.fromkeys(model for model, _ in collected.tiles))
+    image_ids = list(dict.fromkeys(image_id for _, image_id in collected.tiles))
+    outcome = images.set_index(["model", "image_id"])
+    tiles, captions = [], []
+    for model in models:
+        for image_id in image_ids:
+            if (model, image_id) not in collected.tiles:
+                continue
+            row = outcome.loc[(model, image_id)]
+            row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
+            tiles.append(collected.tiles[(model, image_id)])
+            captions.append(f"{model}: {row['label']} -> {row['pred']}")
+    return save_png(contact_sheet(tiles, captions, columns=len(image_ids)), target)
+
+
+def _write_sanity(folder: Path, images: pd.DataFrame, collected: _Collected) -> list[Path]:
+    written = []
+    similarity = ["spearman", "spearman_abs", "ssim"]
+    if collected.curves:
+        curves = pd.concat(collected.curves, ignore_index=True)
+        written += _write_table(curves, folder / "randomisation")
+        summary = curves.groupby(["model", "fold", "stage", "layer"], sort=False)[similarity].mean().reset_index()
+        written += _write_table(summary, folder / "randomisation_summary")
+    rows = []
+    for model, maps in collected.consistency.items():
+        if len(maps) >= 2:
+            rows.append(cross_fold_consistency(np.stack(maps)).assign(model=model, k=len(maps)))
+    if rows:
+        consistency = pd.concat(rows, ignore_index=True)
+        written += _write_table(consistency.groupby(["model", "k"])[similarity].agg(["mean", "std"])
+                                .pipe(_flatten).reset_index(), folder / "consistency")
+    if "faith_correct_occluded" in images:
+        subset = np.where(images["masked"], "M", "NM")
+        faith = images.assign(subset=subset, correct=images["correct"].astype(float)).dropna(
+            subset=["faith_correct_occluded"]).groupby(["model", "subset"])[
+            ["correct", "faith_correct_occluded", "faith_correct_random"]].mean().reset_index()
+        faith["drop_mask"] = faith["correct"] - faith["faith_correct_occluded"]
+        faith["drop_random"] = faith["correct"] - faith["faith_correct_random"]
+        written += _write_table(faith.rename(columns={"correct": "accuracy"}), folder / "faithfulness")
+    evidence = [c for c in images.columns if c.startswith("evidence_")]
+    if evidence:
+        summary = images.assign(subset=np.where(images["masked"], "M", "NM")).groupby(["model", "subset"])[evidence]
+        written += _write_table(summary.mean().reset_index(), folder / "evidence")
+    return written
+
+
+def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.columns = [f"{name}_{stat}" for name, stat in frame.columns]
+    return frame
