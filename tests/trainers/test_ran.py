@@ -174,7 +174,7 @@ def test_a_few_steps_lower_the_loss() -> None:
 
 def test_method_uses_the_ran_optimiser_and_schedule() -> None:
     method = create_method("ran", override(load_preset("paper"), epochs=25))
-    assert method.config.architecture == "ran" and method.architecture_options() == {"backbone": "resnet18"}
+    assert method.config.architecture == "ran" and method.architecture_options() == {"backbone": "resnet50"}  # paper preset: MSD-E ran RAN on ResNet-50
     model = method.build_model(7)
     optimizer, scheduler = method.configure_optimizers(model)
     assert isinstance(optimizer, torch.optim.SGD)
