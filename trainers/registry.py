@@ -49,14 +49,14 @@ class Registry(Mapping[str, T], Generic[T]):
         self._origins: dict[str, str] = {}
         self._loaded = package is None
 
-    def add(self, name: str, value: T, origin: str | None = None) -> T:
+    def add(self, name: str, value: T, origin: object = None) -> T:
         """Register ``value`` under ``name``.
 
-        ``origin`` identifies where the entry comes from (default: ``value``'s module and name);
-        registering the same name again from the same origin (a module reloaded) replaces it,
-        from a different origin raises ``ValueError``.
+        ``origin`` says where the entry comes from: a string, or the class or function that
+        defines it (default: ``value`` itself). Registering a name again from the same origin (its
+        module reloaded) replaces the entry; from another origin it raises ``ValueError``.
         """
-        origin = origin or _origin(value)
+        origin = origin if isinstance(origin, str) else _origin(value if origin is None else origin)
         if name in self._entries and self._origins[name] != origin:
             raise ValueError(f"{self.kind} {name!r} is registered twice ({self._origins[name]} and {origin})")
         self._entries[name] = value
@@ -96,7 +96,8 @@ class Registry(Mapping[str, T], Generic[T]):
 
     def lookup(self, name: str) -> T:
         """The entry ``name``; ``DataError`` naming the choices when there is none."""
-        self.load()
+        if name not in self._entries:
+            self.load()
         if name not in self._entries:
             raise DataError(f"unknown {self.kind} {name!r}; choose one of: {', '.join(sorted(self._entries))}")
         return self._entries[name]
@@ -109,7 +110,8 @@ class Registry(Mapping[str, T], Generic[T]):
         return self.lookup(name) if name in self else default
 
     def __contains__(self, name: object) -> bool:
-        self.load()
+        if name not in self._entries:
+            self.load()
         return name in self._entries
 
     def __iter__(self) -> Iterator[str]:

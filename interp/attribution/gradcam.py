@@ -7,12 +7,14 @@ import logging
 import torch
 from captum.attr import LayerAttribution, LayerGradCam
 
+from interp.attribution import ATTRIBUTIONS
 from interp.attribution.base import Attributor
 
 log = logging.getLogger(__name__)
 _WARNED: set[tuple[str, int]] = set()
 
 
+@ATTRIBUTIONS.register()
 class GradCam(Attributor):
     """Gradient-weighted class activation map of ``model.gradcam_layer``.
 

@@ -7,9 +7,11 @@ import warnings
 import torch
 from captum.attr import GuidedGradCam as CaptumGuidedGradCam
 
+from interp.attribution import ATTRIBUTIONS
 from interp.attribution.base import Attributor
 
 
+@ATTRIBUTIONS.register()
 class GuidedGradCam(Attributor):
     """Pixel-resolution Grad-CAM: element-wise product with guided backpropagation.
 

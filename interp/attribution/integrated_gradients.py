@@ -6,9 +6,11 @@ import torch
 from captum.attr import IntegratedGradients as CaptumIntegratedGradients
 from torch import nn
 
+from interp.attribution import ATTRIBUTIONS
 from interp.attribution.base import Attributor
 
 
+@ATTRIBUTIONS.register()
 class IntegratedGradients(Attributor):
     """Path integral of gradients from the all-zero normalised input (the dataset mean colour).
 

@@ -6,9 +6,11 @@ import torch
 from captum.attr import Occlusion as CaptumOcclusion
 from torch import nn
 
+from interp.attribution import ATTRIBUTIONS
 from interp.attribution.base import Attributor
 
 
+@ATTRIBUTIONS.register()
 class Occlusion(Attributor):
     """Sliding-window occlusion with a zero (mean-colour) patch.
 

@@ -3,7 +3,7 @@
 Every test is a small class that declares its ``name``, ``level`` (folds, images or subjects),
 ``assumptions``, score ``direction`` and ``reference``; the dashboard and the report read this
 metadata (:func:`describe_tests`). Adding a pairwise test is one class in a file of this package
-plus one entry in :data:`PAIRWISE_TESTS`; :mod:`interp.stats.comparisons` runs every registered test
+added to the registry :data:`PAIRWISE_TESTS` here; :mod:`interp.stats.comparisons` runs every registered test
 over every comparison of a family and adjusts within the family.
 """
 
@@ -21,18 +21,17 @@ from interp.stats.fold_tests import (
 from interp.stats.friedman import Friedman, friedman_test
 from interp.stats.mcnemar import McNemar, mcnemar_test
 from interp.stats.multiple import UnderpoweredFamilyWarning, adjust, check_family
-from trainers.errors import DataError
+from trainers.registry import Registry
 
-PAIRWISE_TESTS: dict[str, type[PairwiseTest]] = {
-    test.name: test for test in (CorrectedResampledTTest, WilcoxonSignedRank, McNemar, SubjectBootstrap)
-}
-OMNIBUS_TESTS: dict[str, type[TestInfo]] = {Friedman.name: Friedman}
+PAIRWISE_TESTS: Registry[type[PairwiseTest]] = Registry("pairwise test")
+OMNIBUS_TESTS: Registry[type[TestInfo]] = Registry("omnibus test")
+for _test in (CorrectedResampledTTest, WilcoxonSignedRank, McNemar, SubjectBootstrap):
+    PAIRWISE_TESTS.register()(_test)
+OMNIBUS_TESTS.register()(Friedman)
 
 
 def build_test(name: str, **options: object) -> PairwiseTest:
     """An instance of a registered pairwise test; ``options`` it does not take are ignored."""
-    if name not in PAIRWISE_TESTS:
-        raise DataError(f"unknown test {name!r}; registered: {', '.join(PAIRWISE_TESTS)}")
     test = PAIRWISE_TESTS[name]
     accepted = {f.name for f in dataclasses.fields(test)}
     return test(**{key: value for key, value in options.items() if key in accepted})

@@ -8,35 +8,31 @@ does not pay for importing the others (the attribution step imports torch and ca
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Iterable
 
 from interp.steps.base import Step
+from trainers.registry import Registry
 
-_STEPS: dict[str, Step] = {}
+STEPS: Registry[Step] = Registry("analysis step", package=__name__, skip=("base",))
 
 
 def register(step: type[Step]) -> type[Step]:
     """Class decorator adding an instance of ``step`` to the registry under ``step.name``."""
-    if step.name in _STEPS and type(_STEPS[step.name]) is not step:
-        raise ValueError(f"two analysis steps are named {step.name!r}")
-    _STEPS[step.name] = step()
+    STEPS.add(step.name, step(), origin=step)
     return step
 
 
 def available() -> list[str]:
     """Names of the step modules of this package (each module is named after its step)."""
-    return sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name != "base")
+    return STEPS.module_names()
 
 
 def steps(names: Iterable[str] | None = None) -> dict[str, Step]:
     """Registered steps by name, in run order: all of them, or those in ``names`` that exist."""
     wanted = [name for name in (available() if names is None else names) if name in available()]
-    for name in wanted:
-        importlib.import_module(f"{__name__}.{name}")
-    chosen = {name: _STEPS[name] for name in wanted if name in _STEPS}
+    STEPS.load(wanted)
+    chosen = {name: STEPS[name] for name in wanted}
     return dict(sorted(chosen.items(), key=lambda item: (item[1].order, item[0])))
 
 
-__all__ = ["Step", "available", "register", "steps"]
+__all__ = ["STEPS", "Step", "available", "register", "steps"]

@@ -8,25 +8,21 @@ contract is :class:`trainers.methods.base.Method`.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from typing import Any
 
 from trainers.config import TrainConfig
-from trainers.errors import DataError
 from trainers.methods.base import Method
+from trainers.registry import Registry
 
-METHODS: dict[str, tuple[type[Method], dict[str, Any]]] = {}
+METHODS: Registry[tuple[type[Method], dict[str, Any]]] = Registry("model", package=__name__, skip=("base",))
 
 
 def register_method(name: str, **defaults: Any) -> Callable[[type[Method]], type[Method]]:
     """Class decorator: train model ``name`` with this method and these option defaults."""
 
     def decorator(cls: type[Method]) -> type[Method]:
-        if name in METHODS:
-            raise ValueError(f"method for model {name!r} is registered twice")
-        METHODS[name] = (cls, defaults)
+        METHODS.add(name, (cls, defaults), origin=cls)
         return cls
 
     return decorator
@@ -34,16 +30,5 @@ def register_method(name: str, **defaults: Any) -> Callable[[type[Method]], type
 
 def create_method(name: str, config: TrainConfig) -> Method:
     """The method that trains model ``name`` under ``config``."""
-    if name not in METHODS:
-        raise DataError(f"unknown model {name!r}; available: {', '.join(METHODS)}")
     cls, defaults = METHODS[name]
     return cls(name, config, defaults)
-
-
-def _import_method_modules() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name != "base":
-            importlib.import_module(f"{__name__}.{info.name}")
-
-
-_import_method_modules()

@@ -1,8 +1,9 @@
 """Model registry: ``create(name, num_classes, weights=None)`` builds any registered network.
 
 Every module in this package that defines models registers them with :func:`register_model`;
-they are imported here, so adding a model is one new file. A registered factory takes
-``num_classes`` (and optional keyword options) and returns an ``nn.Module`` with:
+they are imported the first time :data:`MODELS` is read, so adding a model is one new file. A
+registered factory takes ``num_classes`` (and optional keyword options) and returns an
+``nn.Module`` with:
 
 - ``features(x)``: the last convolutional map, ``(B, C, h, w)``;
 - ``embed(x)``: the pooled penultimate vector, ``(B, embedding_dim)``;
@@ -15,31 +16,21 @@ they are imported here, so adding a model is one new file. A registered factory 
 
 from __future__ import annotations
 
-import importlib
 import logging
-import pkgutil
 from collections.abc import Callable
 from pathlib import Path
 
 from torch import nn
 
-from trainers.errors import DataError
+from trainers.registry import Registry
 
 log = logging.getLogger(__name__)
 
-MODELS: dict[str, Callable[..., nn.Module]] = {}
-
-
-def register_model(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Decorator that adds a model factory to :data:`MODELS` under ``name``."""
-
-    def decorator(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        if name in MODELS:
-            raise ValueError(f"model {name!r} is registered twice")
-        MODELS[name] = factory
-        return factory
-
-    return decorator
+# weight loaders and the checkpoint loader define no model
+MODELS: Registry[Callable[..., nn.Module]] = Registry(
+    "model", package=__name__, skip=("checkpoint", "vggface2", "weights")
+)
+register_model = MODELS.register
 
 
 def create(name: str, num_classes: int, weights: str | Path | None = None, **options: object) -> nn.Module:
@@ -63,8 +54,6 @@ def create(name: str, num_classes: int, weights: str | Path | None = None, **opt
     DataError
         For an unknown name, or weights of which nothing matches the model.
     """
-    if name not in MODELS:
-        raise DataError(f"unknown model {name!r}; registered: {', '.join(sorted(MODELS))}")
     model = MODELS[name](num_classes=num_classes, **options)
     if weights is not None:
         from trainers.models.weights import load_weights
@@ -73,12 +62,3 @@ def create(name: str, num_classes: int, weights: str | Path | None = None, **opt
     else:
         log.info("%s: random initialisation (no weights given)", name)
     return model
-
-
-def _import_model_modules() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name != "weights":
-            importlib.import_module(f"{__name__}.{info.name}")
-
-
-_import_model_modules()

@@ -9,10 +9,8 @@ the result with :func:`trainers.data.check.check_manifest` and writes the manife
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 import os
-import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ import pandas as pd
 from trainers.data.check import CheckResult, Problem, check_manifest
 from trainers.data.manifest import REQUIRED_COLUMNS, Manifest
 from trainers.errors import DataError
+from trainers.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class Importer:
     summary: str
 
 
-IMPORTERS: dict[str, Importer] = {}
+IMPORTERS: Registry[Importer] = Registry("dataset format", package=__name__)
 
 
 def register_importer(name: str, options: type) -> Callable:
@@ -69,10 +68,8 @@ def register_importer(name: str, options: type) -> Callable:
     """
 
     def decorate(read: Callable[[Path, Path, Any], ImportedTable]) -> Callable:
-        if name in IMPORTERS:
-            raise ValueError(f"importer {name!r} is registered twice")
         summary = (read.__doc__ or name).strip().splitlines()[0]
-        IMPORTERS[name] = Importer(name, read, options, summary)
+        IMPORTERS.add(name, Importer(name, read, options, summary), origin=read)
         return read
 
     return decorate
@@ -110,7 +107,7 @@ def run_import(
         Unknown format or option, missing source, or bad rows without ``skip_bad``; nothing is
         written then.
     """
-    importer = _importer(fmt)
+    importer = IMPORTERS[fmt]
     out = Path(out)
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise DataError(f"{out}: the manifest file must end in .csv or .parquet")
@@ -142,12 +139,6 @@ def rows_table(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> pd.Da
 def option_fields(importer: Importer) -> list[dataclasses.Field]:
     """The option fields of an importer, in declaration order."""
     return list(dataclasses.fields(importer.options))
-
-
-def _importer(fmt: str) -> Importer:
-    if fmt not in IMPORTERS:
-        raise DataError(f"unknown dataset format {fmt!r}; choose one of {', '.join(sorted(IMPORTERS))}")
-    return IMPORTERS[fmt]
 
 
 def _options(importer: Importer, options: dict[str, Any]) -> Any:
@@ -188,7 +179,3 @@ def image_files(folder: Path) -> list[Path]:
             "%s: ignored %d file(s) without an image suffix (%s)", folder, ignored, ", ".join(sorted(IMAGE_SUFFIXES))
         )
     return found
-
-
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
