@@ -75,12 +75,32 @@ def test_folders(tmp_path, masked_tree):
     if masked_tree:
         (tmp_path / "src" / "masked").rename(tmp_path / "src" / "Masked")
         (tmp_path / "src" / "unmasked").rename(tmp_path / "src" / "non-masked")
-    manifest = import_dataset("folders", tmp_path / "src", tmp_path / "m.csv")
+    manifest = import_dataset("folders", tmp_path / "src", tmp_path / "m.csv", subject_regex=r"^(?P<subject>[^_]+)_")
     table = manifest.table
     assert len(table) == 21 * (2 if masked_tree else 1)
     assert sorted(table["subject"].unique()) == ["p1", "p2", "p3"]
     assert summary(manifest).loc["total", "pairs"] == (21 if masked_tree else 0)
     assert set(table["label"]) == set(CLASSES)
+
+
+@pytest.mark.parametrize("masked_tree", [True, False])
+def test_folders_image_folder_tree_without_subjects(tmp_path, caplog, masked_tree):
+    """A torchvision ImageFolder tree (any file names) imports with each image (or pose) its own subject."""
+    fixtures.write_folders_fixture(tmp_path / "src", subjects=2, masked_tree=masked_tree)
+    for path in (tmp_path / "src").rglob("*.png"):
+        path.rename(path.with_name(f"face {path.name.replace('_', '-')}"))  # no subject in the names
+    with caplog.at_level(logging.WARNING):
+        manifest = import_dataset("folders", tmp_path / "src", tmp_path / "m.csv")
+    table = manifest.table
+    assert len(table) == 14 * (2 if masked_tree else 1)
+    assert "no --subject-regex" in caplog.text and "cannot keep one person's images apart" in caplog.text
+    per_subject = table.groupby("subject").size()
+    assert (per_subject == (2 if masked_tree else 1)).all()
+    if masked_tree:  # the masked and unmasked image of a pose share their subject and pair
+        assert summary(manifest).loc["total", "pairs"] == 14
+        assert (table.groupby("subject")["pair_id"].nunique() == 1).all()
+    with pytest.raises(DataError, match="does not match --subject-regex"):
+        import_dataset("folders", tmp_path / "src", tmp_path / "r.csv", subject_regex=r"^(?P<subject>p\d+)_")
 
 
 def test_folders_pair_regex(tmp_path):

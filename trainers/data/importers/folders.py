@@ -26,8 +26,11 @@ class FoldersOptions:
     """How subjects, pairs and labels are read from folder and file names."""
 
     subject_regex: str = field(
-        default=r"^(?P<subject>[^_]+)_",
-        metadata={"help": "regex on the file name with a named group 'subject' (default: the part before the first _)"},
+        default="",
+        metadata={
+            "help": "regex on the file name with a named group 'subject', for trees whose file names carry subject "
+            "ids, e.g. '^(?P<subject>[^_]+)_' (default: none - each image, or each pair, is its own subject)"
+        },
     )
     pair_regex: str = field(
         default="",
@@ -45,15 +48,19 @@ class FoldersOptions:
 
 @register_importer("folders", options=FoldersOptions)
 def read_folders(src: Path, out_dir: Path, options: FoldersOptions) -> ImportedTable:
-    """Class folders <label>/<file> or <masked|unmasked>/<label>/<file>; subject from a file-name regex.
+    """Class folders <label>/<file> or <masked|unmasked>/<label>/<file>, e.g. a torchvision ImageFolder tree.
 
-    Label folders are class names (or numbers with ``--label-order``). In the two-level layout a
-    masked and an unmasked image are paired by ``--pair-regex`` (default: same subject, label
-    folder and file stem).
+    Label folders are class names (or numbers with ``--label-order``). Without ``--subject-regex``
+    the tree has no subject ids: each image is its own subject (each pose, masked and unmasked
+    together, in the two-level layout), with a warning that subject-disjoint folds then cannot keep
+    one person's images apart. In the two-level layout a masked and an unmasked image are paired
+    by ``--pair-regex`` (default: same subject, label folder and file stem).
     """
     if not src.is_dir():
         raise DataError(f"{src}: the folders format reads a folder of class folders; give that folder as SRC")
-    subject_regex = compile_regex(options.subject_regex, "subject_regex", ("subject",))
+    subject_regex = None
+    if options.subject_regex:
+        subject_regex = compile_regex(options.subject_regex, "subject_regex", ("subject",))
     pair_regex = compile_regex(options.pair_regex, "pair_regex") if options.pair_regex else None
     numeric = None if options.label_order == "names" else options.label_order
     top = sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -64,40 +71,53 @@ def read_folders(src: Path, out_dir: Path, options: FoldersOptions) -> ImportedT
         for path in image_files(state_dir):
             relative = path.relative_to(src).as_posix()
             label_dir = path.relative_to(state_dir).parts[0] if len(path.relative_to(state_dir).parts) > 1 else ""
-            match = subject_regex.search(path.name)
+            match = subject_regex.search(path.name) if subject_regex is not None else None
             try:
                 if not label_dir:
                     raise ValueError("image is not inside a label folder")
                 label = normalise_label(label_dir, numeric)
-                if match is None:
+                if subject_regex is not None and match is None:
                     raise ValueError(f"file name does not match --subject-regex {options.subject_regex!r}")
             except ValueError as exc:
                 fix = "move it into a class folder, rename it, or change --subject-regex / --label-order"
                 problems.append(Problem(str(path), str(exc), fix, relative, relative))
                 continue
+            pose = _pose(path, state_dir, pair_regex)
+            # Without subject ids the pose (label folder and pose key) stands for the subject, so that
+            # the masked and unmasked image of one pose share it.
+            subject = match["subject"] if match is not None else f"{label_dir}/{pose or _pose(path, state_dir, None)}"
+            pair_key = f"{subject}/{label}/{pose}" if match is not None else subject
             rows.append(
                 {
                     "image_id": relative,
                     "path": relative,
-                    "subject": match["subject"],
+                    "subject": subject,
                     "label": label,
                     "masked": masked,
-                    "pair_id": _pair_key(path, match["subject"], label, pair_regex) if two_level else "",
+                    "pair_id": pair_key if two_level and pose else "",
                     "source": "folders",
                 }
             )
     log.info("%s: %s layout, %d image(s)", src, "<masked|unmasked>/<label>" if two_level else "<label>", len(rows))
+    if subject_regex is None and rows:
+        log.warning(
+            "%s: no --subject-regex, so the tree has no subject ids and each %s is its own subject: subject-disjoint "
+            "folds cannot keep one person's images apart (the same person may appear in training and validation); "
+            "give --subject-regex when the file names carry subject ids",
+            src, "pose (its masked and unmasked image)" if two_level else "image",
+        )
     return ImportedTable(_keep_complete_pairs(rows_table(rows), src), src.resolve(), problems)
 
 
-def _pair_key(path: Path, subject: str, label: str, pair_regex: re.Pattern | None) -> str:
-    """``subject/label/pose`` key of an image, or ``""`` when the pair regex does not match its name."""
+def _pose(path: Path, state_dir: Path, pair_regex: re.Pattern | None) -> str:
+    """Pose key of an image: the pair regex's match, else its path under the label folder without
+    suffix; ``""`` when a pair regex is given and does not match the file name."""
     if pair_regex is None:
-        return f"{subject}/{label}/{path.stem}"
+        return Path(*path.relative_to(state_dir).parts[1:]).with_suffix("").as_posix()
     match = pair_regex.search(path.name)
     if match is None:
         return ""
-    return f"{subject}/{label}/{match['pair'] if 'pair' in pair_regex.groupindex else match[0]}"
+    return match["pair"] if "pair" in pair_regex.groupindex else match[0]
 
 
 def _keep_complete_pairs(table: pd.DataFrame, src: Path) -> pd.DataFrame:
