@@ -2,8 +2,8 @@
 
 Images come from the image cache (:func:`trainers.data.cache.load_images`) at the fold's input
 size and crop, exactly as training saw them; the manifest's mask polygon and landmarks are mapped
-into that input frame; the demo dataset's ground-truth evidence maps are found next to its
-``demo.json``.
+into that input frame through the cache's own crop boxes; ground-truth evidence maps (the demo
+dataset has them) are the files named in the manifest's ``evidence`` column.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ import pandas as pd
 from PIL import Image
 
 from interp.audit.sanity import evidence_to_input_frame
-from interp.regions.geometry import Box, input_boxes, region_masks, to_input_frame
-from trainers.data.cache import load_images
+from interp.regions.areas import AREAS, Geometry
+from interp.regions.geometry import Box, region_masks, to_input_frame
+from trainers.data.cache import crop_boxes, load_images
 from trainers.data.labels import CLASSES
+from trainers.data.landmarks import resolve_layout
 from trainers.data.manifest import Manifest, parse_points
 from trainers.errors import DataError
-
-DEMO_DESCRIPTION = "demo.json"
-EVIDENCE_FOLDER = "evidence"
 
 
 @dataclass
@@ -37,7 +36,7 @@ class Selection:
     images
         ``(n, size, size, 3)`` uint8.
     regions
-        ``{"mask": (n, size, size), "eyes": (n, size, size)}`` boolean regions.
+        ``(n, size, size)`` boolean mask of every registered region (``"mask"``, ``"eyes"``, ...).
     polygons
         Mask polygon of each image in input pixels (``None`` where the manifest has none).
     boxes
@@ -83,25 +82,33 @@ class RunImages:
         if key not in self._arrays:
             self._arrays[key] = load_images(self.manifest, size, face_crop=face_crop)
         table = self.manifest.table.iloc[rows]
-        boxes = input_boxes(self.manifest, rows, face_crop)
-        polygons, masks, eyes = [], [], []
+        boxes = crop_boxes(self.manifest, rows, face_crop)
+        polygons: list[np.ndarray | None] = []
+        regions: dict[str, list[np.ndarray]] = {name: [] for name in AREAS}
         for (_, record), box in zip(table.iterrows(), boxes):
-            polygon = to_input_frame(self._points(record, "mask_polygon"), box, size)
-            landmarks = to_input_frame(self._points(record, "landmarks"), box, size)
-            regions = region_masks(polygon, landmarks, size, (size, size))
-            polygons.append(polygon)
-            masks.append(regions["mask"])
-            eyes.append(regions["eyes"])
+            geometry = self._geometry(record, box, size)
+            for name, region in region_masks(geometry, size, (size, size)).items():
+                regions[name].append(region)
+            polygons.append(geometry.mask_polygon)
         empty = np.zeros((0, size, size), dtype=bool)
         return Selection(
             image_ids=list(image_ids),
             labels=table["label"].map(CLASSES.index).to_numpy(),
             masked=table["masked"].to_numpy(dtype=bool),
             images=np.asarray(self._arrays[key][rows]),
-            regions={"mask": np.stack(masks) if masks else empty, "eyes": np.stack(eyes) if eyes else empty},
+            regions={name: np.stack(stack) if stack else empty for name, stack in regions.items()},
             polygons=polygons,
             boxes=boxes,
         )
+
+    def _geometry(self, record: pd.Series, box: Box, size: int) -> Geometry:
+        landmarks = self._points(record, "landmarks")
+        try:
+            layout = None if landmarks is None else resolve_layout(record["landmark_layout"], landmarks)
+        except DataError as exc:
+            raise DataError(f"manifest image {record['image_id']}: {exc}") from exc
+        return Geometry(mask_polygon=to_input_frame(self._points(record, "mask_polygon"), box, size),
+                        landmarks=to_input_frame(landmarks, box, size), layout=layout)
 
     def _points(self, record: pd.Series, column: str) -> np.ndarray | None:
         try:
@@ -112,23 +119,19 @@ class RunImages:
     def evidence(self, selection: Selection, size: int) -> np.ndarray | None:
         """Ground-truth evidence maps in the input frame, ``(n, size, size)``; None if absent.
 
-        Only the demo dataset has them: ``evidence/<image_id>.npy`` beside its ``demo.json``.
+        The maps are the ``.npy`` files named in the manifest's ``evidence`` column (the demo
+        dataset writes them); ``None`` when any selected image has none.
         """
         maps = []
         for image_id, box in zip(selection.image_ids, selection.boxes):
-            image_path = self.manifest.abspath(self.manifest.table.at[self.row(image_id), "path"])
-            source = _evidence_file(image_path, image_id)
-            if source is None:
+            record = self.manifest.table.iloc[self.row(image_id)]
+            if not record["evidence"]:
                 return None
-            with Image.open(image_path) as image:
+            source = self.manifest.abspath(record["evidence"])
+            if not source.is_file():
+                raise DataError(f"{source}: evidence map of image {image_id} named in the manifest is missing; "
+                                "restore it or clear the evidence column")
+            with Image.open(self.manifest.abspath(record["path"])) as image:
                 frame = image.size
             maps.append(evidence_to_input_frame(np.load(source, allow_pickle=False), frame, box, size))
         return np.stack(maps) if maps else None
-
-
-def _evidence_file(image_path: Path, image_id: str) -> Path | None:
-    for folder in list(image_path.resolve().parents)[:4]:
-        if (folder / DEMO_DESCRIPTION).is_file():
-            candidate = folder / EVIDENCE_FOLDER / f"{image_id}.npy"
-            return candidate if candidate.is_file() else None
-    return None

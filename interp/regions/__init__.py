@@ -2,6 +2,7 @@
 
 :data:`REGION_METRICS` maps a metric's name to an instance; adding a metric is one file plus one
 line here, and the tests iterate the registry. Use :func:`score_regions` to compute them all.
+The regions themselves (``mask``, ``eyes``, ...) are the registry :data:`interp.regions.areas.AREAS`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ REGION_METRICS: dict[str, RegionMetric] = {
 
 
 def score_regions(attributions: np.ndarray, regions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every registered metric on ``(N, H, W)`` maps, given ``{"mask": ..., "eyes": ...}`` regions.
+    """Every registered metric on ``(N, H, W)`` maps, given boolean regions by name (``{"mask": ..., "eyes": ...}``).
 
     Returns
     -------

@@ -1,7 +1,8 @@
 """The region-metric template: a metric scores attribution maps against a boolean region.
 
 Every metric declares, Quantus-style, what it measures and how to read it: ``name``, the
-``region`` it uses (``"mask"``: the mask polygon; ``"eyes"``: the eyes-and-brows band), the
+``region`` it uses (a name in :data:`interp.regions.areas.AREAS`: ``"mask"``, the mask polygon;
+``"eyes"``, the eyes-and-brows band), the
 ``direction`` in which a score is better for the audit's question (does the model look away from
 the mask?), and the ``reference`` it comes from. Dashboards and reports read this metadata.
 """
@@ -14,7 +15,6 @@ from typing import ClassVar, Literal
 import numpy as np
 
 Direction = Literal["higher", "lower", "neutral"]
-RegionName = Literal["mask", "eyes"]
 
 
 class RegionMetric(ABC):
@@ -25,7 +25,7 @@ class RegionMetric(ABC):
     """
 
     name: ClassVar[str]
-    region: ClassVar[RegionName]
+    region: ClassVar[str]
     direction: ClassVar[Direction]
     reference: ClassVar[str]
     description: ClassVar[str]

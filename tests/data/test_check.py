@@ -146,6 +146,16 @@ def test_bad_geometry_cell(dataset):
         check_manifest(manifest, decode=False)
 
 
+def test_landmark_count_must_match_the_declared_layout(dataset):
+    def edit(table):
+        table["landmark_layout"] = ""
+        table.loc[0, "landmarks"] = "[[1, 2], [3, 4]]"
+        table.loc[0, "landmark_layout"] = "five-point"
+
+    with pytest.raises(DataError, match=r"row 2\): landmarks: 2 points, landmark_layout five-point has 5"):
+        check_manifest(_edited(dataset, edit), decode=False)
+
+
 def test_long_problem_lists_are_capped(dataset, tmp_path):
     manifest = _fresh(dataset, tmp_path)
     for path in manifest.abspaths():

@@ -16,6 +16,7 @@ from PIL import Image
 from trainers.cli import main
 from trainers.data.demo import generate_demo
 from trainers.data.demo.mesh import LANDMARK_INDICES, load_face_model
+from trainers.data.landmarks import LAYOUTS
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import COLUMNS, Manifest, parse_points
 
@@ -72,6 +73,7 @@ def test_counts_and_schema(demo: Path) -> None:
         with Image.open(path) as image:
             assert image.size == (SIZE, SIZE) and image.mode == "RGB"
     assert len(parse_points(table["landmarks"].iloc[0])) == len(LANDMARK_INDICES)
+    assert set(table["landmark_layout"]) == {"demo-148"} and LAYOUTS["demo-148"].size == len(LANDMARK_INDICES)
     votes = pd.read_csv(demo / "votes.csv", dtype=str, keep_default_na=False)
     assert list(votes.columns) == ["image_id", "volunteer", "proposed_label"]
     assert len(votes) == 7 * len(table) and set(votes["volunteer"]) == {f"v{i}" for i in range(1, 8)}
@@ -91,10 +93,10 @@ def test_mask_polygon_covers_nose_and_mouth_but_no_eye(demo: Path) -> None:
         points = parse_points(row["landmarks"])
         assert polygon.min() >= 0 and polygon.max() <= SIZE - 1
         region = Polygon(polygon)
-        mouth = np.vstack([points[slice(*groups["lips_outer"])], points[slice(*groups["lips_inner"])]])
+        mouth = np.vstack([points[groups["lips_outer"]], points[groups["lips_inner"]]])
         assert region.contains_point(points[nose_tip]), row["image_id"]
         assert region.contains_points(mouth).all(), row["image_id"]
-        eyes = np.vstack([points[slice(*groups[name])] for name in ("right_eye", "left_eye", "right_iris", "left_iris")])
+        eyes = np.vstack([points[groups[name]] for name in ("right_eye", "left_eye", "right_iris", "left_iris")])
         assert not region.contains_points(eyes).any(), row["image_id"]
 
 
@@ -115,7 +117,8 @@ def test_evidence_is_zero_for_neutral_and_lies_on_moved_features(demo: Path) -> 
     table = Manifest.load(demo / "manifest.csv").table
     groups = _groups(demo)
     for _, row in table.iterrows():
-        evidence = np.load(demo / "evidence" / f"{row['image_id']}.npy")
+        assert row["evidence"] == f"evidence/{row['image_id']}.npy"
+        evidence = np.load(demo / row["evidence"])
         assert evidence.dtype == np.float16 and evidence.shape == (64, 64)
         if row["label"] == "neutral":
             assert not evidence.any(), row["image_id"]
@@ -124,7 +127,7 @@ def test_evidence_is_zero_for_neutral_and_lies_on_moved_features(demo: Path) -> 
         assert evidence[0, 0] == 0 and evidence[-1, -1] == 0  # background never moves
         if row["label"] == "surprise":
             points = parse_points(row["landmarks"])
-            lips = points[slice(*groups["lips_outer"])] * (64 / SIZE)
+            lips = points[groups["lips_outer"]] * (64 / SIZE)
             at_lips = evidence[np.clip(lips[:, 1].astype(int), 0, 63), np.clip(lips[:, 0].astype(int), 0, 63)]
             assert at_lips.astype(float).mean() > evidence[evidence > 0].astype(float).mean() * 0.5
 

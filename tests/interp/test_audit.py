@@ -171,7 +171,8 @@ RUN_SIZE = 96
 
 
 def _write_dataset(root: Path) -> pd.DataFrame:
-    """Two subjects (one per fold), two classes, each pose unmasked and masked; demo-style evidence."""
+    """Two subjects (one per fold), two classes, each pose unmasked and masked; evidence maps named in the
+    manifest's ``evidence`` column, as the demo writes them."""
     rng = np.random.default_rng(0)
     polygon = "[[20,55],[76,55],[76,92],[20,92]]"
     landmarks = "[[34,36],[62,36],[48,50],[38,66],[58,66]]"
@@ -187,8 +188,8 @@ def _write_dataset(root: Path) -> pd.DataFrame:
                 np.save(root / "evidence" / f"{image_id}.npy", rng.random((16, 16)).astype(np.float16))
                 rows.append({"image_id": image_id, "path": f"images/{image_id}.png", "subject": subject,
                              "label": label, "masked": masked, "pair_id": f"{subject}-{label}", "source": "test",
-                             "landmarks": landmarks, "mask_polygon": polygon, "fold": fold})
-    (root / "demo.json").write_text("{}")
+                             "landmarks": landmarks, "landmark_layout": "five-point", "mask_polygon": polygon,
+                             "evidence": f"evidence/{image_id}.npy", "fold": fold})
     return pd.DataFrame(rows)
 
 
@@ -250,6 +251,7 @@ def test_attributions_step_writes_the_audit_and_skips_when_up_to_date(tmp_path, 
                  "sanity/faithfulness", "sanity/evidence"):
         assert (out / f"{name}.parquet").is_file() and (out / f"{name}.csv").is_file(), name
     assert set(pd.read_csv(out / "comparisons.csv")["comparison"]) == {"cl vs baseline-mix"}
+    assert images["evidence_fraction"].notna().all()  # evidence maps found through the manifest
     assert "images.parquet" in json.loads((out / "audit.json").read_text())["files"]
     again = analyze(run, only=["attributions"], options=options)
     assert again.skipped == ["attributions"] and not again.ran

@@ -8,14 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interp.regions import REGION_METRICS, metric_metadata, score_regions
-from interp.regions.eye_region import eye_region_polygon
+from interp.regions import geometry
+from interp.regions.areas import AREAS, Area, Geometry
 from interp.regions.geometry import region_masks, to_input_frame
 from interp.regions.mask_fraction import MaskFraction
 from interp.regions.mask_fraction_ratio import MaskFractionRatio
 from interp.regions.pointing_game import PointingGame
 from interp.regions.rank_accuracy import RankAccuracy
 from interp.regions.rasterise import rasterise_polygon
+from trainers.data.landmarks import DEMO_148, LAYOUTS
 from trainers.errors import DataError
+from trainers.registry import Registry
 
 SQUARE = np.array([[8, 8], [24, 8], [24, 24], [8, 24]], dtype=float)
 
@@ -128,7 +131,7 @@ def test_every_metric_is_bounded_and_scale_invariant(seed, scale):
 def test_metrics_describe_themselves(name):
     metric = REGION_METRICS[name]
     assert metric.name == name
-    assert metric.region in ("mask", "eyes")
+    assert metric.region in AREAS
     assert metric.direction in ("higher", "lower", "neutral")
     assert metric.reference and metric.description
     assert {row["name"] for row in metric_metadata()} == set(REGION_METRICS)
@@ -143,20 +146,25 @@ def _ibug68(eye_y: float = 30.0) -> np.ndarray:
     return points
 
 
+def _eyes(landmarks: np.ndarray, layout: str) -> np.ndarray:
+    polygon = AREAS["eyes"].polygon(Geometry(landmarks=landmarks, layout=LAYOUTS[layout]))
+    return rasterise_polygon(polygon, (100, 100), (100, 100))
+
+
 def test_eye_band_covers_eyes_and_brows_not_mouth():
     landmarks = _ibug68()
-    region = rasterise_polygon(eye_region_polygon(landmarks), (100, 100), (100, 100))
+    region = _eyes(landmarks, "ibug-68")
     for x, y in landmarks[list(range(17, 27)) + list(range(36, 48))]:
         assert region[int(y), int(np.clip(x, 0, 99))] or region[int(y) - 1:int(y) + 2, int(x) - 1:int(x) + 2].any()
     assert not region[75:, :].any()
 
 
-def test_eye_band_from_five_points_and_unknown_layout():
+def test_eye_band_from_five_points_and_a_wrong_layout():
     five = np.array([[30.0, 40.0], [70.0, 40.0], [50.0, 60.0], [35.0, 75.0], [65.0, 75.0]])
-    region = rasterise_polygon(eye_region_polygon(five), (100, 100), (100, 100))
+    region = _eyes(five, "five-point")
     assert region[40, 30] and region[40, 70] and not region[75, 50]
-    with pytest.raises(DataError, match="landmarks"):
-        eye_region_polygon(np.zeros((7, 2)))
+    with pytest.raises(DataError, match="landmark_layout ibug-68 has 68 points, the landmarks have 5"):
+        _eyes(five, "ibug-68")
 
 
 def test_input_frame_mapping_and_region_masks():
@@ -164,33 +172,47 @@ def test_input_frame_mapping_and_region_masks():
     np.testing.assert_allclose(points, [[0, 0], [64, 64]])
     with pytest.raises(DataError, match="crop box"):
         to_input_frame(points, (10, 10, 5, 20), 64)
-    regions = region_masks(SQUARE, np.zeros((7, 2)), 32, (16, 16))
-    assert regions["mask"].sum() == 64 and not regions["eyes"].any()
+    regions = region_masks(Geometry(mask_polygon=SQUARE, landmarks=np.zeros((5, 2)), layout=LAYOUTS["ibug-68"]),
+                           32, (16, 16))
+    assert set(regions) == set(AREAS)
+    assert regions["mask"].sum() == 64 and not regions["eyes"].any()  # a layout mismatch leaves the band empty
 
 
 def test_eye_band_from_the_demo_landmark_layout():
-    from trainers.data.demo.mesh import landmark_layout
-
-    layout = landmark_layout()
-    count = max(stop for _, stop in layout.values())
-    points = np.column_stack([np.linspace(10, 90, count), np.full(count, 85.0)])
+    points = np.column_stack([np.linspace(10, 90, DEMO_148.size), np.full(DEMO_148.size, 85.0)])
     for group in ("right_eye", "left_eye", "right_brow", "left_brow"):
-        start, stop = layout[group]
-        points[start:stop, 1] = np.linspace(25, 35, stop - start)
-    region = rasterise_polygon(eye_region_polygon(points), (100, 100), (100, 100))
+        rows = list(DEMO_148.groups[group])
+        points[rows, 1] = np.linspace(25, 35, len(rows))
+    region = _eyes(points, "demo-148")
     assert region[30].any() and not region[80:].any()
 
 
-def test_input_boxes_follow_the_cache_crop(tmp_path):
-    import pandas as pd
-    from PIL import Image
+def test_a_new_region_is_one_registry_entry(monkeypatch):
+    class Nose(Area):
+        name = "nose_test"
+        description = "the nose bridge landmarks as a polygon"
 
-    from interp.regions.geometry import input_boxes
-    from trainers.data.manifest import Manifest
+        def polygon(self, geometry):
+            return geometry.layout.points(geometry.landmarks, "nose_bridge")
 
-    Image.new("RGB", (100, 80)).save(tmp_path / "a.png")
-    table = pd.DataFrame([{"image_id": "a", "path": "a.png", "subject": "s", "label": "happy", "masked": False,
-                           "pair_id": "", "source": "t", "face_box": "10,20,50,40"}])
-    manifest = Manifest(table, tmp_path)
-    assert input_boxes(manifest, [0], face_crop=True) == [(10.0, 10.0, 50.0, 50.0)]  # squared about its centre
-    assert input_boxes(manifest, [0], face_crop=False) == [(0.0, 0.0, 100.0, 80.0)]
+    areas = Registry("region")
+    for name, area in AREAS.items():
+        areas.add(name, area)
+    areas.add(Nose.name, Nose())
+    monkeypatch.setattr(geometry, "AREAS", areas)
+    landmarks = _ibug68()
+    landmarks[27:36] = [[40, 40], [60, 40], [60, 60], [40, 60], [50, 50], [45, 45], [55, 45], [55, 55], [45, 55]]
+    regions = region_masks(Geometry(landmarks=landmarks, layout=LAYOUTS["ibug-68"]), 100, (10, 10))
+    assert set(regions) == {*AREAS, "nose_test"}
+    assert regions["nose_test"][5, 5] and regions["nose_test"].sum() == 4 and not regions["mask"].any()
+
+
+def test_importing_regions_does_not_load_the_demo_generator():
+    import subprocess
+    import sys
+
+    code = ("import sys, interp.regions, interp.regions.geometry, interp.audit.inputs; "
+            "from interp.regions.areas import AREAS; list(AREAS); "
+            "loaded = [m for m in sys.modules if m.startswith('trainers.data.demo')]; "
+            "assert not loaded, loaded")
+    subprocess.run([sys.executable, "-c", code], check=True)

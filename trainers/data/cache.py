@@ -170,9 +170,7 @@ def decode_image(path: Path, size: int, region: Region | None = None) -> np.ndar
     """
     with Image.open(path) as image:
         width, height = image.size
-        turned = image.getexif().get(_ORIENTATION_TAG, 1) in (5, 6, 7, 8)
-        shown = (height, width) if turned else (width, height)
-        box = square_region(region, *shown) if region is not None else (0.0, 0.0, float(shown[0]), float(shown[1]))
+        box = crop_box(image, region)
         if image.format == "JPEG":
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale while the crop keeps at least `size` pixels.
             scale = size / max(1.0, min(box[2] - box[0], box[3] - box[1]))
@@ -184,6 +182,30 @@ def decode_image(path: Path, size: int, region: Region | None = None) -> np.ndar
     box = tuple(min(max(v * factor, 0.0), limit) for v, limit in zip(box, rgb.size * 2))
     resized = rgb.resize((size, size), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
     return np.asarray(resized, dtype=np.uint8)
+
+
+def crop_box(image: Image.Image, region: Region | None) -> Region:
+    """The box of the displayed (EXIF-upright) ``image`` that is resized into the cached input:
+    ``region`` made square inside the image (:func:`square_region`), or the whole image."""
+    width, height = image.size
+    if image.getexif().get(_ORIENTATION_TAG, 1) in (5, 6, 7, 8):  # shown turned by 90 degrees
+        width, height = height, width
+    return square_region(region, width, height) if region is not None else (0.0, 0.0, float(width), float(height))
+
+
+def crop_boxes(manifest: Manifest, rows: list[int], face_crop: bool = True) -> list[Region]:
+    """:func:`crop_box` of the images on ``rows`` of ``manifest``, as :func:`load_images` crops them.
+
+    Geometry in displayed-image coordinates maps into a cached input of side ``size`` as
+    ``(point - (x0, y0)) * size / (x1 - x0, y1 - y0)``. Only the image headers are read.
+    """
+    regions = face_regions(manifest) if face_crop else [None] * len(manifest)
+    paths = manifest.abspaths()
+    boxes = []
+    for row in rows:
+        with Image.open(paths[row]) as image:
+            boxes.append(crop_box(image, regions[row]))
+    return boxes
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -18,6 +18,7 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
+from trainers.data.landmarks import LAYOUTS
 from trainers.data.manifest import Manifest, content_hash, parse_points, summary
 from trainers.errors import DataError
 
@@ -35,6 +36,7 @@ FIX_DECODE = (
 )
 FIX_GEOMETRY = "write the cell as JSON [[x, y], ...] or a path (relative to the dataset root) to a .json/.npy file"
 FIX_PARTNER = "add the partner image or clear pair_id"
+FIX_LAYOUT = "name the landmarks' layout in landmark_layout (see docs/data.md) or correct the landmarks"
 
 
 @dataclass(frozen=True)
@@ -190,9 +192,14 @@ def _row_problems(manifest: Manifest, decode: bool) -> list[tuple[int, Problem]]
     for column in ("landmarks", "mask_polygon"):
         for row, cell in table[column].items():
             try:
-                parse_points(cell, manifest.root)
+                points = parse_points(cell, manifest.root)
             except DataError as exc:
                 found.append((row, _problem(table, row, f"{column}: {exc}", FIX_GEOMETRY)))
+                continue
+            layout = table.at[row, "landmark_layout"]
+            if column == "landmarks" and points is not None and layout and len(points) != LAYOUTS[layout].size:
+                reason = f"landmarks: {len(points)} points, landmark_layout {layout} has {LAYOUTS[layout].size}"
+                found.append((row, _problem(table, row, reason, FIX_LAYOUT)))
     return sorted(found, key=lambda item: item[0])
 
 

@@ -4,7 +4,10 @@ Columns: ``image_id`` (unique), ``path`` (relative to the dataset root), ``subje
 ``label`` (a name from :data:`trainers.data.labels.CLASSES`), ``masked`` (bool), ``pair_id``
 (shared by the non-masked and masked image of one pose; empty if unpaired), ``source``, and the
 optional geometry ``landmarks`` and ``mask_polygon`` (JSON lists of ``[x, y]`` points in image
-coordinates, or a path to a file holding them).
+coordinates, or a path to a file holding them) and ``landmark_layout`` (the name of the
+``landmarks``' layout in :data:`trainers.data.landmarks.LAYOUTS`, e.g. ``mediapipe-478``), and
+``evidence`` (a path, relative to the dataset root, to a ground-truth evidence map ``.npy``; the
+demo dataset writes one per image).
 
 The dataset root of a saved manifest is the folder that holds the manifest file: paths are
 rebased when a manifest is saved elsewhere, so a manifest and its images can move together.
@@ -23,12 +26,15 @@ import pandas as pd
 
 from trainers.atomic import atomic_path
 from trainers.data.labels import CLASSES, NumericOrder, normalise_label
+from trainers.data.landmarks import LAYOUTS
 from trainers.errors import DataError
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "image_id", "path", "subject", "label", "masked", "pair_id", "source",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = ("landmarks", "mask_polygon")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("landmarks", "mask_polygon", "landmark_layout", "evidence")
+PATH_COLUMNS: tuple[str, ...] = ("path", "evidence")
+"""Columns holding a file path relative to the dataset root (rebased together)."""
 COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 STRING_COLUMNS: tuple[str, ...] = ("image_id", "path", "subject", "label", "pair_id", "source")
 
@@ -75,9 +81,10 @@ class Manifest:
         """The same images with paths made relative to ``new_root``."""
         new_root = Path(new_root).resolve()
         table = self.table.copy()
-        table["path"] = [
-            Path(os.path.relpath(self.root / p, new_root)).as_posix() for p in table["path"]
-        ]
+        for column in PATH_COLUMNS:
+            table[column] = [
+                Path(os.path.relpath(self.root / p, new_root)).as_posix() if p else "" for p in table[column]
+            ]
         return Manifest(table, new_root)
 
     def save(self, target: str | os.PathLike) -> Path:
@@ -162,6 +169,11 @@ def normalise_table(table: pd.DataFrame, numeric: NumericOrder | None = None) ->
         except ValueError as exc:
             raise DataError(f"row {row + 2} (image_id {table.at[row, 'image_id']}): {exc}") from exc
     table["masked"] = pd.Series(masked, dtype=bool)
+    unknown = sorted(set(table["landmark_layout"]) - {""} - set(LAYOUTS))
+    if unknown:
+        row = int(table.index[table["landmark_layout"] == unknown[0]][0])
+        raise DataError(f"row {row + 2} (image_id {table.at[row, 'image_id']}): unknown landmark_layout "
+                        f"{unknown[0]!r}; use one of: {', '.join(LAYOUTS)}")
     ordered = list(COLUMNS) + [c for c in table.columns if c not in COLUMNS]
     return table[ordered]
 

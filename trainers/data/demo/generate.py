@@ -24,7 +24,7 @@ from trainers.atomic import atomic_open, atomic_path
 from trainers.data.demo.evidence import EVIDENCE_SIZE
 from trainers.data.demo.expressions import NUISANCE_AUS, PROTOTYPES, ExpressionParams, sample_expression
 from trainers.data.demo.identity import sample_traits
-from trainers.data.demo.mesh import LANDMARK_INDICES, landmark_layout, load_face_model
+from trainers.data.demo.mesh import LANDMARK_INDICES, LANDMARK_LAYOUT, load_face_model
 from trainers.data.demo.pair import render_pair
 from trainers.data.demo.preview import contact_sheet
 from trainers.data.demo.render import sample_pose
@@ -107,11 +107,12 @@ def generate_subject(index: int, config: DemoConfig, out: Path, repeat: str | No
             image_id = f"{pair_id}_{'m' if masked else 'n'}"
             path = Path("images") / subject / f"{image_id}.png"
             _save_png(image, out / path, config.png_compress_level)
-            _save_npy(pair.evidence, out / "evidence" / f"{image_id}.npy")
+            evidence = Path("evidence") / f"{image_id}.npy"
+            _save_npy(pair.evidence, out / evidence)
             output.rows.append({
                 "image_id": image_id, "path": path.as_posix(), "subject": subject, "label": label,
                 "masked": masked, "pair_id": pair_id, "source": "demo", "landmarks": landmarks,
-                "mask_polygon": polygon,
+                "mask_polygon": polygon, "landmark_layout": LANDMARK_LAYOUT.name, "evidence": evidence.as_posix(),
             })
             vote_rng = np.random.default_rng([config.seed, index, CLASSES.index(label), take, int(masked), 99])
             output.votes.extend(simulate_votes(image_id, expression, masked, model.au_names, vote_rng, config.votes))
@@ -188,7 +189,8 @@ def _write_description(out: Path, config: DemoConfig, traits: list[dict[str, obj
         "seed": config.seed,
         "parameters": asdict(config),
         "prototypes": PROTOTYPES,
-        "landmarks": {"mesh_indices": LANDMARK_INDICES.tolist(), "groups": landmark_layout()},
+        "landmarks": {"layout": LANDMARK_LAYOUT.name, "mesh_indices": LANDMARK_INDICES.tolist(),
+                      "groups": {name: list(rows) for name, rows in LANDMARK_LAYOUT.groups.items()}},
         "evidence": {"size": EVIDENCE_SIZE, "dtype": "float16",
                      "unit": "pixels of the stored image the expression moved the visible surface"},
         "subjects": traits,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from trainers.data.demo import mesh as m
+from trainers.data import landmarks as lm
 from trainers.data.demo.identity import SubjectTraits
 
 
@@ -16,7 +16,7 @@ def mask_polygon(points: np.ndarray) -> np.ndarray:
     cheek, then back round the jaw and under the chin, a little outside the face outline.
     """
     xy = points[:, :2]
-    nose_tip = xy[m.NOSE_TIP]
+    nose_tip = xy[lm.MESH_NOSE_TIP]
     bridge = xy[197] + 0.15 * (xy[6] - xy[197])
     under_eyes = []
     for lower_lid in (145, 374):
@@ -31,7 +31,7 @@ def mask_polygon(points: np.ndarray) -> np.ndarray:
         0.5 * (left_cheek + under_eyes[1]) + [0.0, -0.05 * (nose_tip[1] - xy[374][1])],
         left_cheek,
     ])
-    jaw = xy[np.asarray(m.JAW[::-1][1:-1])]
+    jaw = xy[np.asarray(lm.MESH_JAW[::-1][1:-1])]
     centre = np.array([nose_tip[0], 0.5 * (nose_tip[1] + xy[152][1])])
     jaw = centre + (jaw - centre) * 1.06
     return np.vstack([top, jaw])

@@ -17,53 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
+from trainers.data import landmarks as lm
 from trainers.errors import DataError
 
 MODEL_FILE = "au_to_mesh_pls_v4.npz"
 TRIANGLES_FILE = "canonical_face_tessellation.json"
 
-# MediaPipe face-mesh indices (image left to right is the subject's right to left).
-RIGHT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
-LEFT_EYE = (362, 398, 384, 385, 386, 387, 388, 466, 263, 249, 390, 373, 374, 380, 381, 382)
-RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
-LEFT_BROW = (336, 296, 334, 293, 300, 276, 283, 282, 295, 285)
-NOSE = (168, 6, 197, 195, 5, 4, 1, 2, 98, 327)
-NOSE_TIP = 1
-LIPS_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
-LIPS_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
-FACE_OVAL = (
-    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
-    152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
-)
-IRIS_RIGHT = (468, 469, 470, 471, 472)
-IRIS_LEFT = (473, 474, 475, 476, 477)
-# Lower face from one cheek under the ear, round the chin, to the other cheek.
-JAW = (234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454)
-
-LANDMARK_GROUPS: dict[str, tuple[int, ...]] = {
-    "right_eye": RIGHT_EYE,
-    "left_eye": LEFT_EYE,
-    "right_iris": IRIS_RIGHT,
-    "left_iris": IRIS_LEFT,
-    "right_brow": RIGHT_BROW,
-    "left_brow": LEFT_BROW,
-    "nose": NOSE,
-    "lips_outer": LIPS_OUTER,
-    "lips_inner": LIPS_INNER,
-    "face_oval": FACE_OVAL,
-}
-"""The landmark subset written to the manifest, in this order (148 points)."""
-
-LANDMARK_INDICES: np.ndarray = np.concatenate([np.asarray(v) for v in LANDMARK_GROUPS.values()])
-
-
-def landmark_layout() -> dict[str, list[int]]:
-    """Rows of each named group in the manifest's ``landmarks`` list (start, stop)."""
-    layout, start = {}, 0
-    for name, indices in LANDMARK_GROUPS.items():
-        layout[name] = [start, start + len(indices)]
-        start += len(indices)
-    return layout
+LANDMARK_LAYOUT = lm.DEMO_148
+"""The layout of the landmarks written to the manifest: a subset of the 478-point mesh."""
+LANDMARK_INDICES: np.ndarray = np.asarray(LANDMARK_LAYOUT.parent_indices)
+"""Mesh index of each written landmark, in manifest order."""
 
 
 @dataclass(frozen=True)

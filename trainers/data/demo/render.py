@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
+from trainers.data import landmarks as lm
 from trainers.data.demo import mesh as m
 from trainers.data.demo.identity import SubjectTraits
 
@@ -99,20 +100,20 @@ def background(size: int, traits: SubjectTraits) -> Image.Image:
 
 def _hair_cap(points: np.ndarray, traits: SubjectTraits, outward: float) -> np.ndarray:
     """Polygon of the hair over the top of the head (outer bulge, then the hairline back)."""
-    arc = np.asarray(m.FACE_OVAL[28:] + m.FACE_OVAL[:9])  # 234 over the forehead to 454
+    arc = np.asarray(lm.MESH_FACE_OVAL[28:] + lm.MESH_FACE_OVAL[:9])  # 234 over the forehead to 454
     upper = points[arc, :2]
-    centre = points[m.NOSE[0], :2]
+    centre = points[lm.MESH_NOSE[0], :2]
     weight = np.sin(np.linspace(0.0, np.pi, len(arc)))[:, None]
     outer = upper + (upper - centre) * outward * (0.4 + weight)
-    down = points[m.NOSE[0], :2] - points[10, :2]
+    down = points[lm.MESH_NOSE[0], :2] - points[10, :2]
     hairline = upper + weight * traits.hairline * down
     return np.vstack([outer, hairline[::-1]])
 
 
 def draw_back_hair(draw: ImageDraw.ImageDraw, points: np.ndarray, traits: SubjectTraits) -> None:
     """Hair behind the head and the neck, drawn before the face."""
-    jaw = points[np.asarray(m.JAW), :2]
-    centre = points[m.NOSE[0], :2]
+    jaw = points[np.asarray(lm.MESH_JAW), :2]
+    centre = points[lm.MESH_NOSE[0], :2]
     half = 0.3 * (jaw[-5, 0] - jaw[4, 0])
     chin = jaw[10]
     down = 4.0 * (chin[1] - centre[1])
@@ -146,11 +147,11 @@ def draw_features(image: Image.Image, draw: ImageDraw.ImageDraw, points: np.ndar
     """Brows, eyes (sclera, iris, pupil, lid line), nostrils, lips, mouth opening, teeth, hair cap."""
     outward = {"short": 0.14, "crop": 0.07, "long": 0.16, "bun": 0.12}[traits.hair_style]
     _polygon(draw, _hair_cap(points, traits, outward), traits.hair)
-    for brow in (m.RIGHT_BROW, m.LEFT_BROW):
+    for brow in (lm.MESH_RIGHT_BROW, lm.MESH_LEFT_BROW):
         pts = points[np.asarray(brow), :2]
         centre = pts.mean(axis=0)
         _polygon(draw, centre + (pts - centre) * [1.0, traits.brow_thickness], traits.brows)
-    for eye, iris in ((m.RIGHT_EYE, m.IRIS_RIGHT), (m.LEFT_EYE, m.IRIS_LEFT)):
+    for eye, iris in ((lm.MESH_RIGHT_EYE, lm.MESH_RIGHT_IRIS), (lm.MESH_LEFT_EYE, lm.MESH_LEFT_IRIS)):
         _draw_eye(image, draw, points[np.asarray(eye), :2], points[np.asarray(iris), :2], traits, scale)
     for nostril in (98, 327):
         x, y = points[nostril, :2]
@@ -179,8 +180,8 @@ def _draw_eye(image: Image.Image, draw: ImageDraw.ImageDraw, contour: np.ndarray
 
 
 def _draw_mouth(draw: ImageDraw.ImageDraw, points: np.ndarray, traits: SubjectTraits) -> None:
-    outer = points[np.asarray(m.LIPS_OUTER), :2]
-    inner = points[np.asarray(m.LIPS_INNER), :2]
+    outer = points[np.asarray(lm.MESH_LIPS_OUTER), :2]
+    inner = points[np.asarray(lm.MESH_LIPS_INNER), :2]
     _polygon(draw, outer, traits.lips)
     upper = inner[:11]
     lower = np.vstack([inner[:1], inner[11:][::-1], inner[10:11]])  # paired with upper, corner to corner
@@ -200,7 +201,7 @@ def draw_glasses(draw: ImageDraw.ImageDraw, points: np.ndarray, traits: SubjectT
     """Round frames, a bridge and temple arms (drawn last, over a mask)."""
     width = max(1, int(round(2.2 * scale)))
     rims = []
-    for eye in (m.RIGHT_EYE, m.LEFT_EYE):
+    for eye in (lm.MESH_RIGHT_EYE, lm.MESH_LEFT_EYE):
         pts = points[np.asarray(eye), :2]
         centre = pts.mean(axis=0)
         half = (pts[:, 0].max() - pts[:, 0].min()) * 0.78

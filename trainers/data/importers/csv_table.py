@@ -17,7 +17,7 @@ from trainers.errors import DataError
 
 log = logging.getLogger(__name__)
 
-PASSED_THROUGH = ("landmarks", "mask_polygon", "face_box")
+PASSED_THROUGH = ("landmarks", "landmark_layout", "mask_polygon", "face_box")
 """Columns copied unchanged when the CSV has them."""
 
 
