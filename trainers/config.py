@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trainers.errors import DataError
+from trainers.options import build, parse_fields
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
@@ -72,15 +73,12 @@ def to_dict(config: TrainConfig) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
-def from_dict(data: dict[str, Any]) -> TrainConfig:
-    """Build a :class:`TrainConfig` from nested dicts; unknown keys raise :class:`DataError`."""
-    data = dict(data)
-    try:
-        optim = OptimConfig(**data.pop("optim", {}))
-        augment = AugmentConfig(**data.pop("augment", {}))
-        return TrainConfig(optim=optim, augment=augment, **data)
-    except TypeError as exc:
-        raise DataError(f"bad training config: {exc}") from exc
+def from_dict(data: dict[str, Any], where: str = "training config") -> TrainConfig:
+    """Build a :class:`TrainConfig` from nested dicts, every field type-checked (:func:`trainers.options.build`).
+
+    Unknown keys or ill-typed values raise :class:`DataError` prefixed with ``where``.
+    """
+    return build(TrainConfig, data, where)
 
 
 def preset_names() -> list[str]:
@@ -98,19 +96,13 @@ def load_preset(name: str) -> TrainConfig:
             data = tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise DataError(f"{path}: {exc}") from exc
-    try:
-        return from_dict(data)
-    except DataError as exc:
-        raise DataError(f"{path}: {exc}") from exc
+    return from_dict(data, str(path))
 
 
 def override(config: TrainConfig, **values: Any) -> TrainConfig:
-    """A copy of ``config`` with the given top-level fields replaced (``None`` values ignored)."""
+    """A copy of ``config`` with the given top-level fields replaced (``None`` values ignored), type-checked."""
     values = {k: v for k, v in values.items() if v is not None}
-    unknown = set(values) - {f.name for f in dataclasses.fields(TrainConfig)}
-    if unknown:
-        raise DataError(f"unknown config field(s): {', '.join(sorted(unknown))}")
-    return dataclasses.replace(config, **values)
+    return dataclasses.replace(config, **parse_fields(TrainConfig, values, "config override"))
 
 
 def config_differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:

@@ -9,6 +9,7 @@ shape of the MSD-E paper's Tables 3-5.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -26,7 +27,7 @@ from trainers.data.folds import assign_folds
 from trainers.data.manifest import Manifest, content_hash
 from trainers.errors import DataError
 from trainers.loop import train_fold
-from trainers.methods import METHODS, create_method
+from trainers.methods import ARMS, check_config, create_method
 from trainers.methods.base import FoldContext
 from trainers.provenance import provenance
 from trainers.rundir import load_fold_model
@@ -50,9 +51,7 @@ def order_models(models: list[str]) -> list[str]:
     """``models`` with each method's required models (e.g. KD's teacher) added before it."""
     ordered: list[str] = []
     for name in models:
-        if name not in METHODS:
-            raise DataError(f"unknown model {name!r}; available: {', '.join(METHODS)}")
-        for needed in METHODS[name][0].requires:
+        for needed in ARMS[name].method.requires:
             if needed not in ordered:
                 log.info("%s needs %s of the same fold: training it too", name, needed)
                 ordered.append(needed)
@@ -74,10 +73,11 @@ def run_study(data: Path, config: TrainConfig, preset: str, models: list[str], o
     torch_device = resolve_device(device)
     manifest = Manifest.load(data)
     models = order_models(models)
+    arms = json.loads(json.dumps({name: method.settings() for name, method in check_config(config, models).items()}))
     folds = config.folds if config.folds is not None else list(range(config.k))
     if any(not 0 <= f < config.k for f in folds):
         raise DataError(f"--folds {folds}: fold indices run from 0 to {config.k - 1}")
-    table = _open_run_dir(Path(out), manifest, config, preset, models, folds, torch_device)
+    table = _open_run_dir(Path(out), manifest, config, preset, arms, folds, torch_device)
     ordered = manifest.with_table(manifest.table.set_index("image_id").loc[table["image_id"]].reset_index())
     images = load_images(ordered, config.image_size, face_crop=config.face_crop)
     if torch_device.type == "cuda":
@@ -96,9 +96,14 @@ def run_study(data: Path, config: TrainConfig, preset: str, models: list[str], o
     return summary
 
 
-def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: str, models: list[str],
+def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: str, arms: dict[str, dict],
                   folds: list[int], device: torch.device) -> pd.DataFrame:
-    """Create the run directory, or check that it belongs to this manifest and config; the frozen table."""
+    """Create the run directory, or check that it belongs to this manifest, config and arm settings; the table.
+
+    ``arms`` maps each model to train to its resolved settings (:meth:`Method.settings`); they are recorded
+    in ``study.json`` and, for models the run already has, must equal the recorded ones.
+    """
+    models = list(arms)
     manifest_hash = content_hash(manifest)
     resolved = to_dict(config)
     study_path = out / rundir.STUDY_FILE
@@ -108,6 +113,9 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
             raise DataError(f"{study_path}: run was made from another manifest (hash {study['manifest_hash'][:12]} "
                             f"vs {manifest_hash[:12]} of {manifest.root}); use a new --out directory")
         differences = config_differences(_comparable(study["config"]), _comparable(resolved))
+        recorded = study.get("arms", {})
+        common = [name for name in arms if name in recorded]
+        differences += config_differences({n: recorded[n] for n in common}, {n: arms[n] for n in common}, "arms.")
         if differences:
             raise DataError(f"{study_path}: config differs from the run's: {'; '.join(differences)}; "
                             "use the same options or a new --out directory")
@@ -115,13 +123,13 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
         frozen["fold"] = frozen["fold"].astype(int)
         models = list(dict.fromkeys(study["models"] + models))
         folds = sorted(set(study["folds"]) | set(folds))
-        record = {**study, "models": models, "folds": folds}
+        record = {**study, "models": models, "folds": folds, "arms": {**recorded, **arms}}
     else:
         frozen = manifest.table.assign(fold=assign_folds(manifest.table, config.k, config.seed).to_numpy())
         manifest.with_table(frozen).save(out / rundir.MANIFEST_FILE)
         record = {
             "schema": rundir.SCHEMA, "study": out.name, "preset": preset, "config": resolved, "models": models,
-            "k": config.k, "folds": folds, "seed": config.seed, "manifest_hash": manifest_hash,
+            "arms": arms, "k": config.k, "folds": folds, "seed": config.seed, "manifest_hash": manifest_hash,
             "device": _describe(device), **provenance(),
         }
     rundir.write_json(study_path, record)

@@ -14,11 +14,11 @@ from trainers.augment import normalise, to_float
 from trainers.config import load_preset
 from trainers.data.cache import load_images
 from trainers.data.manifest import Manifest
-from trainers.methods import METHODS, create_method
+from trainers.methods import ARMS, arm_names, create_method
 from trainers.methods.base import Batch, Method
 from trainers.models import create
 
-OUR_MODELS = ["baseline-nm", "baseline-m", "baseline-mix", "cl", "kd"]
+OUR_MODELS = [*arm_names("baseline"), *arm_names("ours")]
 
 
 def _batch(method: Method, manifest: Manifest, size: int, n: int = 8) -> Batch:
@@ -29,8 +29,10 @@ def _batch(method: Method, manifest: Manifest, size: int, n: int = 8) -> Batch:
     return Batch(views, torch.as_tensor(train.labels[:n]))
 
 
-def test_registry_has_our_models() -> None:
-    assert set(OUR_MODELS) <= set(METHODS)
+def test_arm_registry_orders_arms_by_role() -> None:
+    assert arm_names("baseline") == ["baseline-nm", "baseline-m", "baseline-mix"]
+    assert arm_names("ours") == ["cl", "kd"] and arm_names("reference") == ["ran", "scan"]
+    assert arm_names() == [*OUR_MODELS, *arm_names("reference")] and set(arm_names()) == set(ARMS)
 
 
 def test_subsets(tiny_manifest: Path) -> None:

@@ -25,7 +25,7 @@ from trainers.methods.base import Batch, FoldContext
 from trainers.runner import load_fold_model, run_study
 
 HISTORY_COLUMNS = ["epoch", "lr_backbone", "lr_head", "loss"]
-STUDY_KEYS = {"schema", "study", "preset", "config", "models", "k", "folds", "seed", "manifest_hash",
+STUDY_KEYS = {"schema", "study", "preset", "config", "models", "arms", "k", "folds", "seed", "manifest_hash",
               "device", "versions", "git_commit", "created_utc"}
 
 
@@ -47,6 +47,8 @@ def test_run_directory_schema(kd_run: Path) -> None:
     study = json.loads((kd_run / "study.json").read_text())
     assert STUDY_KEYS <= set(study) and study["schema"] == 1
     assert study["models"] == ["baseline-nm", "kd"] and study["folds"] == [0] and study["k"] == 2
+    assert study["arms"]["baseline-nm"]["options"] == {"subset": "nm"}
+    assert study["arms"]["kd"]["options"]["feature_weight"] == 100.0 and study["arms"]["kd"]["epochs"] == 1
     manifest = Manifest.load(kd_run / "manifest.csv")
     assert all(path.is_file() for path in manifest.abspaths())
     folds = manifest.table["fold"].astype(int)

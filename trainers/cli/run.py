@@ -8,9 +8,9 @@ from pathlib import Path
 
 from trainers.config import load_preset, override, preset_names
 from trainers.errors import DataError
+from trainers.options import parse_assignments
 
 GROUP = None
-DEFAULT_MODELS = "baseline-nm,baseline-m,baseline-mix,cl,kd,ran,scan"
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--data", type=Path, required=True, help="manifest file (.csv or .parquet)")
     parser.add_argument("--preset", default="quick", help=f"config preset: {', '.join(preset_names())} or a .toml file")
-    parser.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated model names (default {DEFAULT_MODELS})")
+    parser.add_argument("--models", help="comma-separated arms (default: every registered arm, baselines first)")
     parser.add_argument("--out", type=Path, required=True, help="run directory, e.g. runs/NAME")
     parser.add_argument("--folds", type=_int_list, help="fold indices to run, e.g. 0,3 (default: the preset's)")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, help="override the preset's batch size")
     parser.add_argument("--k", type=int, help="override the preset's number of folds")
     parser.add_argument("--seed", type=int, help="override the preset's seed")
+    parser.add_argument("--set", action="append", default=[], metavar="ARM.OPTION=VALUE",
+                        help="a method option, as in the preset's [methods.ARM] table, e.g. cl.feature_weight=0.5 or "
+                        "ran.decay_at=0.5,0.8 (lists comma-separated); repeatable")
     parser.add_argument("--no-bf16", dest="bf16", action="store_false", default=None, help="train in float32")
     parser.add_argument(
         "--trust-pickle", action="store_true",
@@ -52,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the config, train, print the summary table."""
+    from trainers.methods import arm_names, set_options
     from trainers.runner import format_summary, run_study
 
     config = load_preset(args.preset)
@@ -67,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     if args.trust_pickle:
         scan = {**config.methods.get("scan", {}), "trust_pickle": True}
         config = override(config, methods={**config.methods, "scan": scan})
-    models = [name.strip() for name in args.models.split(",") if name.strip()]
+    config = set_options(config, parse_assignments(args.set))
+    models = [name.strip() for name in args.models.split(",") if name.strip()] if args.models else arm_names()
     summary = run_study(args.data, config, Path(args.preset).stem, models, args.out, device=args.device)
     print(format_summary(summary))
     print(f"summary: {args.out / 'summary.csv'}")

@@ -9,8 +9,10 @@ files). A method decides only what differs, by overriding these hooks:
 
 ``Options`` (class attribute)
     A dataclass of the method's hyperparameters. It is filled from the registration's keyword
-    arguments, then from ``config.methods[<model name>]`` (the preset's ``[methods.<name>]`` table),
-    and recorded in every checkpoint.
+    arguments, then from ``config.methods[<model name>]`` (the preset's ``[methods.<name>]`` table,
+    and ``--set <name>.<option>=<value>``), every value type-checked by :func:`trainers.options.build`
+    (an unknown or ill-typed option is a :class:`DataError` naming the arm and the option; choices are
+    checked in the dataclass's ``__post_init__``), and recorded in ``study.json`` and every checkpoint.
 ``loss_terms`` (class attribute)
     Names of the loss terms ``training_step`` returns; each becomes a ``loss_<term>`` column of
     ``history.csv``.
@@ -63,7 +65,7 @@ from trainers.atomic import atomic_path
 from trainers.config import TrainConfig
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import complete_pairs
-from trainers.errors import DataError
+from trainers.options import build
 
 
 @dataclass
@@ -142,14 +144,23 @@ class Method:
         self.name = name
         self.config = config
         values = {**(defaults or {}), **config.methods.get(name, {})}
-        try:
-            self.options = self.Options(**values)
-        except TypeError as exc:
-            raise DataError(f"[methods.{name}] options: {exc}") from exc
+        self.options = build(self.Options, values, f"[methods.{name}]")
 
     def options_dict(self) -> dict[str, Any]:
         """The resolved options, for the checkpoint."""
         return dataclasses.asdict(self.options)
+
+    def settings(self) -> dict[str, Any]:
+        """What this arm trains with, for ``study.json``: its method, resolved options, model and schedule.
+
+        ``architecture``, ``weights``, ``epochs`` and ``batch_size`` are those of :attr:`config`, which a
+        method may specialise (RAN and SCAN train their own network, weights and epochs).
+        """
+        return {
+            "method": type(self).__name__, "options": self.options_dict(),
+            "architecture": self.config.architecture, "architecture_options": self.architecture_options(),
+            "weights": self.config.weights, "epochs": self.config.epochs, "batch_size": self.config.batch_size,
+        }
 
     def build_model(self, num_classes: int) -> nn.Module:
         """The network to train."""

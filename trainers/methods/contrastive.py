@@ -45,7 +45,7 @@ def logits_from_features(model: nn.Module, features: torch.Tensor) -> torch.Tens
     return model.head(torch.flatten(F.adaptive_avg_pool2d(features, 1), 1))
 
 
-@register_method("cl")
+@register_method("cl", role="ours")
 class Contrastive(Method):
     """Feature-matching of non-masked/masked pairs plus cross-entropy on both."""
 

@@ -38,7 +38,7 @@ class DistillOptions:
     normalise: bool = True
 
 
-@register_method("kd")
+@register_method("kd", role="ours")
 class Distill(Method):
     """Feature distillation from the fold's frozen non-masked baseline."""
 

@@ -107,7 +107,7 @@ class RanOptions:
         check_subset(self.subset)
 
 
-@register_method("ran")
+@register_method("ran", role="reference")
 class RegionAttention(Method):
     """RAN over six fixed crops; attention weights saved for every validation image."""
 

@@ -56,7 +56,7 @@ class ScanOptions:
         check_subset(self.subset)
 
 
-@register_method("scan")
+@register_method("scan", role="reference")
 class SpatioChannel(Method):
     """SCAN + CCI on a ResNet-50 to layer3; local attention maps saved for the audit."""
 

@@ -24,9 +24,9 @@ class SupervisedOptions:
             raise DataError(f"subset {self.subset!r}: use one of {', '.join(SUBSETS)}")
 
 
-@register_method("baseline-nm", subset="nm")
-@register_method("baseline-m", subset="m")
-@register_method("baseline-mix", subset="mix")
+@register_method("baseline-mix", role="baseline", subset="mix")
+@register_method("baseline-m", role="baseline", subset="m")
+@register_method("baseline-nm", role="baseline", subset="nm")  # applied first: registered first
 class Supervised(Method):
     """Plain cross-entropy training of the backbone and a linear head on one image subset."""
 
