@@ -8,12 +8,10 @@ skipped, so a rerun with nothing changed writes nothing.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
 import time
-import typing
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from interp.steps import available, steps
 from interp.steps.base import Step, file_digest
 from trainers.atomic import atomic_open
 from trainers.errors import DataError
+from trainers.options import build, parse_assignments
 from trainers.provenance import provenance
 
 log = logging.getLogger(__name__)
@@ -56,25 +55,14 @@ def read_index(analysis: Path) -> dict:
 
 
 def build_config(step: Step, options: dict[str, object] | None) -> object:
-    """The step's config dataclass with ``options`` (field -> value or text) applied."""
-    hints = typing.get_type_hints(step.Config)
-    known = {f.name for f in dataclasses.fields(step.Config)}
-    values = {}
-    for key, value in (options or {}).items():
-        if key not in known:
-            raise DataError(f"step {step.name!r} has no option {key!r}; options: {', '.join(sorted(known))}")
-        values[key] = _parse(hints[key], value) if isinstance(value, str) else value
-    return step.Config(**values)
+    """The step's config dataclass with ``options`` (field -> value, or text from ``--set``) applied.
 
-
-def _parse(hint: object, text: str) -> object:
-    """Text from ``--set`` into the field's type (bool, int, float, str or a tuple of them)."""
-    if typing.get_origin(hint) is tuple:
-        inner = typing.get_args(hint)[0]
-        return tuple(_parse(inner, part) for part in text.split(",") if part.strip())
-    if hint is bool:
-        return text.strip().lower() in ("1", "true", "yes", "on")
-    return hint(text) if hint in (int, float) else text
+    Raises
+    ------
+    DataError
+        For an unknown option or a value that is not of the option's type (see :mod:`trainers.options`).
+    """
+    return build(step.Config, options, f"step {step.name!r}")
 
 
 def _up_to_date(entry: dict | None, fingerprint: dict, analysis: Path) -> bool:
@@ -119,21 +107,22 @@ def analyze(path: str | Path, *, only: Sequence[str] | None = None, force: bool 
     force
         Rerun the chosen steps even when up to date.
     options
-        Step name -> {option: value} for the steps' config dataclasses.
+        Step name -> {option: value} for the steps' config dataclasses; every chosen step's options
+        are checked (:func:`build_config`) before any step runs.
     allow_partial
         Analyse the finished folds of a run with missing or unfinished folds (with a warning).
     """
-    unknown = [name for name in only or () if name not in available()]
+    unknown = [name for name in [*(only or ()), *(options or {})] if name not in available()]
     if unknown:
         raise DataError(f"unknown step(s) {', '.join(unknown)}; available: {', '.join(available())}")
-    run = open_run(path, allow_partial=allow_partial)
     registry = steps(only)
+    configs = {name: build_config(step, (options or {}).get(name)) for name, step in registry.items()}  # all first
+    run = open_run(path, allow_partial=allow_partial)
     analysis = run.path / "analysis"
     index = read_index(analysis)
     result = AnalysisResult(index=index)
     for name in tqdm(list(registry), desc="analysis", unit="step"):
-        step = registry[name]
-        config = build_config(step, (options or {}).get(name))
+        step, config = registry[name], configs[name]
         fingerprint = step.fingerprint(run, config)
         if not force and _up_to_date(index["steps"].get(name), fingerprint, analysis):
             log.info("%s: up to date", name)
@@ -174,25 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true", help="rerun the steps even when up to date")
     parser.add_argument("--allow-partial", action="store_true", help="analyse the finished folds only")
     parser.add_argument("--set", action="append", default=[], metavar="STEP.OPTION=VALUE",
-                        help="step option, e.g. stats.baseline=baseline-nm or embeddings.methods=tsne "
-                             "(tuples comma-separated); repeatable")
+                        help="step option, e.g. stats.baseline=baseline-nm, embeddings.methods=tsne "
+                             "(lists comma-separated) or attributions.settings.steps=32 (the attribution "
+                             "method's own settings); repeatable")
     parser.add_argument("--method", help="attribution method of the attributions step "
                         "(gradcam, guided_gradcam, integrated_gradients, occlusion)")
     parser.add_argument("--max-images", type=int,
                         help="at most N validation images per model and fold in the attributions step (whole pairs)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser
-
-
-def _options(pairs: list[str]) -> dict[str, dict[str, str]]:
-    options: dict[str, dict[str, str]] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        step, dot, option = key.partition(".")
-        if not sep or not dot:
-            raise DataError(f"--set {pair!r}: expected STEP.OPTION=VALUE")
-        options.setdefault(step.strip(), {})[option.strip()] = value
-    return options
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         only = [name.strip() for name in args.only.split(",")] if args.only else None
-        options = _options(args.set)
+        options = parse_assignments(args.set, "STEP.OPTION=VALUE")
         if args.method:
             options.setdefault("attributions", {})["method"] = args.method
         if args.max_images is not None:

@@ -101,14 +101,14 @@ def type_name(hint: Any) -> str:
     return str(hint).replace("typing.", "")
 
 
-def parse_assignments(pairs: Sequence[str], flag: str = "--set") -> dict[str, dict[str, str]]:
+def parse_assignments(pairs: Sequence[str], form: str = "NAME.OPTION=VALUE") -> dict[str, dict[str, str]]:
     """``["NAME.OPTION=VALUE", ...]`` -> ``{NAME: {OPTION: VALUE}}`` (``OPTION`` may itself be dotted)."""
     parsed: dict[str, dict[str, str]] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         name, dot, option = key.strip().partition(".")
         if not sep or not dot or not name or not option:
-            raise DataError(f"{flag} {pair!r}: expected NAME.OPTION=VALUE")
+            raise DataError(f"--set {pair!r}: expected {form}")
         parsed.setdefault(name, {})[option] = value
     return parsed
 

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from trainers.options import build
+
 log = logging.getLogger(__name__)
 
 _HOOK_DICTS = (
@@ -50,6 +52,11 @@ class AttributionOutput:
     def preds(self) -> np.ndarray:
         """Predicted class index per image."""
         return self.logits.argmax(axis=1)
+
+
+@dataclass(frozen=True)
+class NoSettings:
+    """Settings of a method that has none of its own."""
 
 
 class _Scorer(nn.Module):
@@ -90,8 +97,12 @@ class Attributor(ABC):
     bf16
         Run the model under bfloat16 autocast (2-3x faster on CPUs with bf16 support; maps then
         carry about 3 significant digits, plenty for region metrics). Off by default.
+    **settings
+        The method's own settings, fields of its ``Settings`` dataclass (e.g. Integrated Gradients'
+        ``steps``), type-checked by :func:`trainers.options.build`; text values are parsed.
     """
 
+    Settings: ClassVar[type] = NoSettings
     name: ClassVar[str]
     description: ClassVar[str]
     reference: ClassVar[str]
@@ -99,7 +110,8 @@ class Attributor(ABC):
     out_of_place_relu: ClassVar[bool] = False
 
     def __init__(self, model: nn.Module, *, layer: str | None = None, batch_size: int = 32,
-                 channels_last: bool = True, bf16: bool = False) -> None:
+                 channels_last: bool = True, bf16: bool = False, **settings: object) -> None:
+        self.settings = build(self.Settings, settings, f"{self.name} settings")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model = model

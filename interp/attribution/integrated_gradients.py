@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from captum.attr import IntegratedGradients as CaptumIntegratedGradients
-from torch import nn
 
 from interp.attribution import ATTRIBUTIONS
 from interp.attribution.base import Attributor
+from trainers.errors import DataError
+
+
+@dataclass(frozen=True)
+class IntegratedGradientsSettings:
+    """``steps``: Riemann steps of the path integral (captum ``n_steps``); more steps, closer completeness."""
+
+    steps: int = 16
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise DataError(f"steps must be >= 1, got {self.steps}")
 
 
 @ATTRIBUTIONS.register()
@@ -17,10 +30,7 @@ class IntegratedGradients(Attributor):
     The per-pixel map is the signed sum over colour channels, so the maps of an image sum to the
     logit difference between the image and the baseline (completeness).
 
-    Parameters
-    ----------
-    steps
-        Riemann steps of the path integral (captum ``n_steps``).
+    Settings: ``steps`` (:class:`IntegratedGradientsSettings`).
 
     References
     ----------
@@ -30,15 +40,12 @@ class IntegratedGradients(Attributor):
     name = "integrated_gradients"
     description = "Integrated Gradients, zero (mean-colour) baseline, channel sum"
     reference = "Sundararajan et al. 2017, Axiomatic attribution for deep networks, ICML"
-
-    def __init__(self, model: nn.Module, *, steps: int = 16, **options: object) -> None:
-        super().__init__(model, **options)
-        self.steps = steps
+    Settings = IntegratedGradientsSettings
 
     def _build(self) -> CaptumIntegratedGradients:
         return CaptumIntegratedGradients(self._scorer)
 
     def _attribute(self, batch: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
-        maps = self._method.attribute(batch, baselines=0.0, target=target, n_steps=self.steps,
+        maps = self._method.attribute(batch, baselines=0.0, target=target, n_steps=self.settings.steps,
                                       internal_batch_size=self.batch_size)
         return maps.sum(dim=1)

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from captum.attr import Occlusion as CaptumOcclusion
-from torch import nn
 
 from interp.attribution import ATTRIBUTIONS
 from interp.attribution.base import Attributor
+from trainers.errors import DataError
+
+
+@dataclass(frozen=True)
+class OcclusionSettings:
+    """``window``: patch side as a fraction of the image side; ``stride``: step as a fraction of the patch side."""
+
+    window: float = 0.125
+    stride: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.window <= 1 or not 0 < self.stride <= 1:
+            raise DataError(f"window ({self.window}) and stride ({self.stride}) must be fractions in (0, 1]")
 
 
 @ATTRIBUTIONS.register()
 class Occlusion(Attributor):
     """Sliding-window occlusion with a zero (mean-colour) patch.
 
-    Parameters
-    ----------
-    window
-        Patch side as a fraction of the image side.
-    stride
-        Step as a fraction of the patch side.
+    Settings: ``window`` and ``stride`` (:class:`OcclusionSettings`).
 
     References
     ----------
@@ -29,20 +38,15 @@ class Occlusion(Attributor):
     name = "occlusion"
     description = "sliding-window occlusion with a mean-colour patch"
     reference = "Zeiler and Fergus 2014, Visualizing and understanding convolutional networks, ECCV"
-
-    def __init__(self, model: nn.Module, *, window: float = 0.125, stride: float = 0.5, **options: object) -> None:
-        super().__init__(model, **options)
-        if not 0 < window <= 1 or not 0 < stride <= 1:
-            raise ValueError(f"window ({window}) and stride ({stride}) must be fractions in (0, 1]")
-        self.window, self.stride = window, stride
+    Settings = OcclusionSettings
 
     def _build(self) -> CaptumOcclusion:
         return CaptumOcclusion(self._scorer)
 
     def _attribute(self, batch: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
         channels, height, _ = batch.shape[1:]
-        side = max(1, round(self.window * height))
-        step = max(1, round(self.stride * side))
+        side = max(1, round(self.settings.window * height))
+        step = max(1, round(self.settings.stride * side))
         per_eval = max(1, self.batch_size // len(batch))
         maps = self._method.attribute(batch, sliding_window_shapes=(channels, side, side),
                                       strides=(channels, step, step), baselines=0.0, target=target,

@@ -15,6 +15,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,8 @@ from interp.stats.comparisons import pick_baseline
 from trainers.atomic import atomic_open, atomic_path
 from trainers.data.labels import CLASSES
 from trainers.errors import DataError
+from trainers.methods import arm_names
+from trainers.options import build
 from trainers.runner import load_fold_model
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,10 @@ class AuditConfig:
     ----------
     method
         Attribution method (a key of :data:`interp.attribution.ATTRIBUTIONS`).
+    settings
+        The method's own settings (its ``Settings`` dataclass, e.g. ``steps`` of integrated_gradients,
+        ``window`` and ``stride`` of occlusion; ``--set attributions.settings.steps=32``); resolved
+        with their defaults when the config is built, so they enter the step's fingerprint.
     target
         ``"pred"`` explains the predicted class, ``"true"`` the labelled class.
     batch_size
@@ -59,7 +66,8 @@ class AuditConfig:
     overlay_pairs
         Pairs drawn as overlays (from the first fold).
     baseline, compare
-        Reference model (default: baseline-mix, else baseline-nm) and the models tested against it.
+        Reference model (default: baseline-mix, else baseline-nm) and the models tested against it
+        (default: the arms registered as ours, :func:`trainers.methods.arm_names`).
     sanity
         Run the sanity checks (randomisation, cross-fold consistency, faithfulness, evidence).
     sanity_images
@@ -74,6 +82,7 @@ class AuditConfig:
     """
 
     method: str = "gradcam"
+    settings: dict[str, Any] = field(default_factory=dict)
     target: str = "pred"
     batch_size: int = 32
     bf16: bool = False
@@ -81,7 +90,7 @@ class AuditConfig:
     map_size: int = 28
     overlay_pairs: int = 4
     baseline: str = ""
-    compare: tuple[str, ...] = ("cl", "kd")
+    compare: tuple[str, ...] = field(default_factory=lambda: tuple(arm_names("ours")))
     sanity: bool = True
     sanity_images: int = 16
     randomisation_stages: int = 8
@@ -92,6 +101,8 @@ class AuditConfig:
     def __post_init__(self) -> None:
         if self.method not in ATTRIBUTIONS:
             raise DataError(f"unknown attribution method {self.method!r}; choose from {', '.join(ATTRIBUTIONS)}")
+        settings = build(ATTRIBUTIONS[self.method].Settings, self.settings, f"settings of {self.method}")
+        self.settings = asdict(settings)
         if self.target not in ("pred", "true"):
             raise DataError(f"target {self.target!r}: use 'pred' (predicted class) or 'true' (label)")
         if self.max_images < 0:
@@ -196,7 +207,7 @@ def _audit_fold(model: nn.Module, selection: Selection, setting: _FoldSetting, c
                 images: RunImages) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     inputs = setting.inputs(selection.images)
     target = "pred" if config.target == "pred" else selection.labels
-    with create(config.method, model, batch_size=config.batch_size, bf16=config.bf16) as method:
+    with create(config.method, model, batch_size=config.batch_size, bf16=config.bf16, **config.settings) as method:
         result = method.attribute(inputs, target=target)
     table = images.manifest.table.set_index("image_id").loc[selection.image_ids]
     preds = result.preds
@@ -241,12 +252,12 @@ def _pool(maps: np.ndarray, size: int) -> np.ndarray:
 def _sanity_fold(model: nn.Module, selection: Selection, setting: _FoldSetting, config: AuditConfig,
                  collected: _Collected) -> None:
     inputs = setting.inputs(selection.images)
-    with create(config.method, model, batch_size=config.batch_size, bf16=config.bf16) as method:
+    with create(config.method, model, batch_size=config.batch_size, bf16=config.bf16, **config.settings) as method:
         maps = method.attribute(inputs, target="pred").maps
     collected.consistency.setdefault(setting.model, []).append(_pool(maps, config.map_size))
     if len(collected.consistency[setting.model]) == 1:  # randomisation on each model's first fold
         curve = randomisation_curve(model, inputs, method=config.method, max_stages=config.randomisation_stages,
-                                    batch_size=config.batch_size, seed=config.seed)
+                                    batch_size=config.batch_size, seed=config.seed, settings=config.settings)
         curve.insert(0, "fold", setting.fold)
         curve.insert(0, "model", setting.model)
         curve["image_id"] = [selection.image_ids[i] for i in curve["image"]]

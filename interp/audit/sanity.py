@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -79,12 +80,13 @@ def _randomise(modules: list[nn.Module], seed: int) -> None:
 
 
 def randomisation_curve(model: nn.Module, images: torch.Tensor, *, method: str = "gradcam",
-                        max_stages: int = 10, batch_size: int = 32, seed: int = 0) -> pd.DataFrame:
+                        max_stages: int = 10, batch_size: int = 32, seed: int = 0,
+                        settings: Mapping[str, object] | None = None) -> pd.DataFrame:
     """Similarity of maps of cascadingly randomised copies of ``model`` to the trained model's.
 
     Stage 0 is the trained model (similarity 1); stage ``s`` has the top ``s`` layer groups
     re-initialised. Every stage explains the trained model's predicted class, so only the
-    parameters change. ``model`` itself is not modified.
+    parameters change. ``model`` itself is not modified. ``settings`` are the method's own settings.
 
     Returns
     -------
@@ -96,7 +98,7 @@ def randomisation_curve(model: nn.Module, images: torch.Tensor, *, method: str =
     ----------
     Adebayo et al. (2018), "Sanity checks for saliency maps", NeurIPS.
     """
-    with create(method, model, batch_size=batch_size) as attributor:
+    with create(method, model, batch_size=batch_size, **(settings or {})) as attributor:
         trained = attributor.attribute(images, target="pred")
     copy_model = copy.deepcopy(model)
     modules = dict(copy_model.named_modules())
@@ -105,7 +107,7 @@ def randomisation_curve(model: nn.Module, images: torch.Tensor, *, method: str =
             for i in range(len(images))]
     for stage, (layer, group) in enumerate(randomisation_stages(model, max_stages), start=1):
         _randomise([modules[names[id(m)]] for m in group], seed + stage)
-        with create(method, copy_model, batch_size=batch_size) as attributor:
+        with create(method, copy_model, batch_size=batch_size, **(settings or {})) as attributor:
             maps = attributor.attribute(images, target=trained.targets).maps
         for i, (before, after) in enumerate(zip(trained.maps, maps)):
             rows.append({"stage": stage, "layer": layer, "image": i, **map_similarity(before, after)})

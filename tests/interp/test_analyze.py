@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 
 from interp.analyze import analyze, build_config, main
+from interp.runs import open_run
 from interp.steps import steps
 from tests.interp.conftest import known_rule, write_run
+from trainers.errors import DataError
 
 FAST = {"embeddings": {"methods": "tsne"}}
 MINE = ["tables", "stats", "embeddings"]  # other helpers' steps need checkpoints
@@ -79,5 +81,33 @@ def test_step_options_are_parsed_and_checked():
     assert list(registry) == MINE
     assert build_config(registry["embeddings"], {"methods": "tsne,umap", "seed": "4"}).methods == ("tsne", "umap")
     assert build_config(registry["stats"], {"friedman": "false", "n_boot": "10"}).friedman is False
-    with pytest.raises(Exception, match="no option 'bogus'"):
+    with pytest.raises(DataError, match="step 'tables': unknown option 'bogus'; options: confidence"):
         build_config(registry["tables"], {"bogus": "1"})
+
+
+@pytest.mark.parametrize(("flag", "message"), [
+    ("attributions.sanity=ture", "step 'attributions': option 'sanity' = 'ture': expected bool"),
+    ("attributions.max_images=1.5", "step 'attributions': option 'max_images' = '1.5': expected int"),
+    ("attributions.settings.steps=32", "step 'attributions': settings of gradcam: unknown option 'steps'; options: none"),
+    ("tables.confidence=high", "step 'tables': option 'confidence' = 'high': expected float"),
+    ("atributions.sanity=false", "unknown step(s) atributions"),
+])
+def test_cli_bad_set_exits_2_before_any_step_writes(flag, message, tmp_path, capsys):
+    path = write_run(tmp_path / "run", {"baseline-mix": known_rule, "cl": known_rule})
+    assert main([str(path), "--set", flag]) == 2
+    assert message in capsys.readouterr().err
+    assert not (path / "analysis").exists()
+
+
+def test_attribution_settings_are_typed_and_enter_the_fingerprint(tmp_path, monkeypatch):
+    step = steps(["attributions"])["attributions"]
+    config = build_config(step, {"method": "integrated_gradients", "settings.steps": "32", "sanity": "no"})
+    assert config.settings == {"steps": 32} and config.sanity is False
+    assert build_config(step, {"method": "occlusion"}).settings == {"window": 0.125, "stride": 0.5}
+    with pytest.raises(DataError, match="settings of occlusion: window .2.0. and stride .0.5. must be fractions"):
+        build_config(step, {"method": "occlusion", "settings": {"window": 2}})
+    run = open_run(write_run(tmp_path / "run", {"baseline-mix": known_rule, "cl": known_rule}))
+    monkeypatch.setattr(type(step), "inputs", lambda self, run: [run.path / "study.json"])  # no checkpoints here
+    default = step.fingerprint(run, build_config(step, {"method": "integrated_gradients"}))
+    assert default["config"]["settings"] == {"steps": 16}
+    assert step.fingerprint(run, config)["input_hash"] != default["input_hash"]

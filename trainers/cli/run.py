@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.trust_pickle:
         scan = {**config.methods.get("scan", {}), "trust_pickle": True}
         config = override(config, methods={**config.methods, "scan": scan})
-    config = set_options(config, parse_assignments(args.set))
+    config = set_options(config, parse_assignments(args.set, "ARM.OPTION=VALUE"))
     models = [name.strip() for name in args.models.split(",") if name.strip()] if args.models else arm_names()
     summary = run_study(args.data, config, Path(args.preset).stem, models, args.out, device=args.device)
     print(format_summary(summary))
