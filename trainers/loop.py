@@ -26,10 +26,14 @@ from trainers import rundir
 from trainers.augment import IMAGENET_MEAN, IMAGENET_STD, augment_views, normalise, to_float
 from trainers.config import config_differences, to_dict
 from trainers.data.labels import CLASSES
+from trainers.device import compile_trunk
 from trainers.errors import DataError
 from trainers.methods.base import Batch, FoldContext, Method, TrainingSet
 
 log = logging.getLogger(__name__)
+
+POSTFIX_EVERY = 10
+"""Batches between updates of the progress bar's loss/accuracy (each update waits for the device)."""
 
 
 @dataclass
@@ -41,7 +45,8 @@ class Evaluation:
     extras: dict[str, np.ndarray]
 
 
-def train_fold(method: Method, context: FoldContext, images: np.ndarray | torch.Tensor) -> pd.DataFrame:
+def train_fold(method: Method, context: FoldContext, images: np.ndarray | torch.Tensor,
+               compile_model: bool = False) -> pd.DataFrame:
     """Train ``method``'s model on one fold and write its files into ``context.fold_dir``.
 
     Parameters
@@ -51,8 +56,10 @@ def train_fold(method: Method, context: FoldContext, images: np.ndarray | torch.
     context
         Run directory, fold, the frozen manifest table with its ``fold`` column, device.
     images
-        The uint8 image cache ``(N, S, S, 3)`` in table row order (a tensor already on the
-        device, or a NumPy/memory-mapped array).
+        The uint8 image cache ``(N, S, S, 3)`` in table row order (a tensor on the device or in
+        pinned host memory, see :func:`trainers.device.place_images`, or a NumPy/memory-mapped array).
+    compile_model
+        ``torch.compile`` the model's convolutional trunk (:func:`trainers.device.compile_trunk`).
 
     Returns
     -------
@@ -69,6 +76,8 @@ def train_fold(method: Method, context: FoldContext, images: np.ndarray | torch.
     _seed_everything(config.seed, method.name, context.fold, -1)  # the initial weights
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     model = method.build_model(len(CLASSES)).to(device, memory_format=memory_format)
+    if compile_model:
+        compile_trunk(model)
     optimizer, scheduler = method.configure_optimizers(model)
     checkpoint_config = _checkpoint_config(method, context, model)
     start, history = _resume(context, checkpoint_config, model, optimizer, scheduler)
@@ -104,10 +113,14 @@ def train_fold(method: Method, context: FoldContext, images: np.ndarray | torch.
 def train_epoch(method: Method, model: torch.nn.Module, optimizer: torch.optim.Optimizer, train: TrainingSet,
                 images: np.ndarray | torch.Tensor, batches: tqdm, generator: torch.Generator, device: torch.device,
                 memory_format: torch.memory_format) -> dict[str, float]:
-    """One pass over ``batches`` (arrays of sample indices); returns summed losses and accuracy counts."""
+    """One pass over ``batches`` (arrays of sample indices); returns summed losses and accuracy counts.
+
+    The sums stay on the device (float64) until the epoch ends, so the host does not wait for the
+    device after every step.
+    """
     model.train()
-    sums: dict[str, float] = {}
-    for order in batches:
+    sums: dict[str, Any] = {}
+    for i, order in enumerate(batches):
         batch = training_batch(train, order, images, method, generator, device, memory_format)
         with _autocast(device, method.config.bf16):
             step = method.training_step(model, batch)
@@ -115,13 +128,19 @@ def train_epoch(method: Method, model: torch.nn.Module, optimizer: torch.optim.O
         step.loss.backward()
         optimizer.step()
         _accumulate(sums, step, len(order))
-        batches.set_postfix(loss=f"{sums['loss'] / sums['n']:.3f}", acc=f"{sums['correct'] / sums['seen']:.3f}")
-    return sums
+        if (i + 1) % POSTFIX_EVERY == 0:
+            batches.set_postfix(loss=f"{float(sums['loss']) / sums['n']:.3f}",
+                                acc=f"{float(sums['correct']) / sums['seen']:.3f}")
+    return {name: float(value) for name, value in sums.items()}
 
 
 def evaluate(method: Method, model: torch.nn.Module, images: np.ndarray | torch.Tensor, rows: np.ndarray,
              device: torch.device, memory_format: torch.memory_format) -> Evaluation:
-    """Eval-mode, no-grad predictions of ``rows`` of the cache (ImageNet-normalised, no augmentation)."""
+    """Eval-mode, no-grad predictions of ``rows`` of the cache (ImageNet-normalised, no augmentation).
+
+    Batches are gathered, normalised and predicted on the device; outputs are collected there and
+    copied to the host once, at the end.
+    """
     model.eval()
     logits, embeddings, extras = [], [], {}
     config = method.config
@@ -131,12 +150,17 @@ def evaluate(method: Method, model: torch.nn.Module, images: np.ndarray | torch.
             x = normalise(to_float(chunk)).contiguous(memory_format=memory_format)
             with _autocast(device, config.bf16):
                 out = method.predict(model, x)
-            logits.append(out.logits.float().cpu().numpy())
-            embeddings.append(out.embeddings.float().cpu().numpy())
+            logits.append(out.logits.float())
+            embeddings.append(out.embeddings.float())
             for name, value in out.extras.items():
-                extras.setdefault(name, []).append(value.float().cpu().numpy())
-    return Evaluation(np.concatenate(logits), np.concatenate(embeddings).astype(np.float32),
-                      {name: np.concatenate(parts) for name, parts in extras.items()})
+                extras.setdefault(name, []).append(value.float())
+    return Evaluation(_host(logits), _host(embeddings).astype(np.float32),
+                      {name: _host(parts) for name, parts in extras.items()})
+
+
+def _host(parts: list[torch.Tensor]) -> np.ndarray:
+    """Concatenate device tensors and copy them to the host as one NumPy array."""
+    return torch.cat(parts).cpu().numpy()
 
 
 def epoch_seed(seed: int, model: str, fold: int, epoch: int) -> int:
@@ -201,6 +225,12 @@ def _batches(order: np.ndarray, batch_size: int) -> list[np.ndarray]:
 
 
 def _gather(images: np.ndarray | torch.Tensor, rows: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Cache rows ``rows`` on ``device``: indexed on the device, or gathered into pinned host memory
+    and copied without blocking, or read from the NumPy cache."""
+    if isinstance(images, torch.Tensor) and images.is_pinned():
+        staging = torch.empty((len(rows), *images.shape[1:]), dtype=images.dtype, pin_memory=True)
+        torch.index_select(images, 0, torch.as_tensor(rows), out=staging)
+        return staging.to(device, non_blocking=True)
     if isinstance(images, torch.Tensor):
         return images[torch.as_tensor(rows, device=images.device)].to(device)
     return torch.from_numpy(np.asarray(images[rows])).to(device)
@@ -223,12 +253,14 @@ def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContext
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
-def _accumulate(sums: dict[str, float], step: Any, n: int) -> None:
+def _accumulate(sums: dict[str, Any], step: Any, n: int) -> None:
+    """Add one step's losses (times ``n``) and accuracy counts to ``sums``, as float64/int64 tensors on
+    the step's device (the same numbers as Python floats, without waiting for the device)."""
     sums["n"] = sums.get("n", 0) + n
-    sums["loss"] = sums.get("loss", 0.0) + float(step.loss.detach()) * n
+    sums["loss"] = sums.get("loss", 0.0) + step.loss.detach().double() * n
     for name, value in step.terms.items():
-        sums[f"loss_{name}"] = sums.get(f"loss_{name}", 0.0) + float(value) * n
-    sums["correct"] = sums.get("correct", 0) + int((step.logits.argmax(1) == step.targets).sum())
+        sums[f"loss_{name}"] = sums.get(f"loss_{name}", 0.0) + value.detach().double() * n
+    sums["correct"] = sums.get("correct", 0) + (step.logits.argmax(1) == step.targets).sum()
     sums["seen"] = sums.get("seen", 0) + len(step.targets)
 
 

@@ -1,0 +1,70 @@
+"""The device-aware parts of training: determinism, where the image cache lives, ``torch.compile``.
+
+The same training code runs on a CPU and on a GPU; these helpers decide what differs. On CUDA the
+uint8 cache is copied to the device when it takes at most :data:`DEVICE_CACHE_FRACTION` of the free
+device memory, so batches are gathered, augmented and normalised there; a larger cache stays on the
+host in pinned (page-locked) memory and each batch is copied over asynchronously.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+DEVICE_CACHE_FRACTION = 0.5
+"""Largest share of the free device memory the image cache may take on the device."""
+
+
+def configure_determinism() -> None:
+    """Deterministic kernels where torch has them (a rerun gives the same numbers); no cuDNN autotuning."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+
+
+def cache_fits(nbytes: int, free_bytes: int, fraction: float = DEVICE_CACHE_FRACTION) -> bool:
+    """Whether a cache of ``nbytes`` goes on a device with ``free_bytes`` free."""
+    return nbytes <= fraction * free_bytes
+
+
+def place_images(images: np.ndarray, device: torch.device, pinned: bool | None = None) -> np.ndarray | torch.Tensor:
+    """The image cache where training reads it on ``device``.
+
+    Parameters
+    ----------
+    images
+        The uint8 cache ``(N, S, S, 3)`` (memory-mapped).
+    device
+        The training device.
+    pinned
+        On CUDA: ``True`` keeps the cache in pinned host memory, ``False`` puts it on the device,
+        ``None`` (default) decides with :func:`cache_fits`.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        ``images`` unchanged on a CPU; a device tensor, or a pinned host tensor, on CUDA.
+    """
+    if device.type != "cuda":
+        return images
+    if pinned is None:
+        free, _ = torch.cuda.mem_get_info(device)
+        pinned = not cache_fits(images.nbytes, free)
+    host = torch.from_numpy(np.array(images))
+    if pinned:
+        log.info("image cache (%.1f GB) kept in pinned host memory", images.nbytes / 1e9)
+        return host.pin_memory()
+    return host.to(device)
+
+
+def compile_trunk(model: nn.Module) -> nn.Module:
+    """``torch.compile`` the model's ``features`` (the convolutional trunk that ``forward``, ``embed``
+    and the feature losses go through), in place; parameters and ``state_dict`` keys are unchanged."""
+    model.features = torch.compile(model.features)
+    return model
