@@ -139,6 +139,15 @@ def test_bad_masked_flag_and_missing_column(tmp_path):
         parse_masked("2")
 
 
+def test_mask_polygon_source_is_exact_estimated_or_empty(tmp_path):
+    table = _table([("a", "s", "happy", False, ""), ("b", "s", "happy", True, "")])
+    table["mask_polygon_source"] = ["estimated", ""]
+    assert Manifest(table, tmp_path).table["mask_polygon_source"].tolist() == ["estimated", ""]
+    table["mask_polygon_source"] = ["exact", "guessed"]
+    with pytest.raises(DataError, match=r"row 3 \(image_id b\): mask_polygon_source 'guessed' is not one of"):
+        Manifest(table, tmp_path)
+
+
 def test_load_errors_name_the_file(tmp_path):
     with pytest.raises(DataError, match="manifest file not found"):
         Manifest.load(tmp_path / "none.csv")

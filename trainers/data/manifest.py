@@ -7,7 +7,9 @@ optional geometry ``landmarks`` and ``mask_polygon`` (JSON lists of ``[x, y]`` p
 coordinates, or a path to a file holding them) and ``landmark_layout`` (the name of the
 ``landmarks``' layout in :data:`trainers.data.landmarks.LAYOUTS`, e.g. ``mediapipe-478``), and
 ``evidence`` (a path, relative to the dataset root, to a ground-truth evidence map ``.npy``; the
-demo dataset writes one per image).
+demo dataset writes one per image), and ``mask_polygon_source`` (``exact``: the outline of a mask
+that was drawn, synthetic or by hand; ``estimated``: the lower-face polygon estimated from the
+image's own landmarks by ``data faces``; empty: a polygon of unknown origin counts as exact).
 
 The dataset root of a saved manifest is the folder that holds the manifest file: paths are
 rebased when a manifest is saved elsewhere, so a manifest and its images can move together.
@@ -32,7 +34,9 @@ from trainers.errors import DataError
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "image_id", "path", "subject", "label", "masked", "pair_id", "source",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = ("landmarks", "mask_polygon", "landmark_layout", "evidence")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("landmarks", "mask_polygon", "landmark_layout", "evidence", "mask_polygon_source")
+POLYGON_SOURCES: tuple[str, ...] = ("exact", "estimated")
+"""Values of ``mask_polygon_source`` (besides empty)."""
 PATH_COLUMNS: tuple[str, ...] = ("path", "evidence")
 """Columns holding a file path relative to the dataset root (rebased together)."""
 COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -174,6 +178,11 @@ def normalise_table(table: pd.DataFrame, numeric: NumericOrder | None = None) ->
         row = int(table.index[table["landmark_layout"] == unknown[0]][0])
         raise DataError(f"row {row + 2} (image_id {table.at[row, 'image_id']}): unknown landmark_layout "
                         f"{unknown[0]!r}; use one of: {', '.join(LAYOUTS)}")
+    sources = ~table["mask_polygon_source"].isin(("",) + POLYGON_SOURCES)
+    if sources.any():
+        row = int(table.index[sources][0])
+        raise DataError(f"row {row + 2} (image_id {table.at[row, 'image_id']}): mask_polygon_source "
+                        f"{table.at[row, 'mask_polygon_source']!r} is not one of {', '.join(POLYGON_SOURCES)} or empty")
     ordered = list(COLUMNS) + [c for c in table.columns if c not in COLUMNS]
     return table[ordered]
 
