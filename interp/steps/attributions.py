@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from interp.attribution import ATTRIBUTIONS
 from interp.audit.pipeline import AuditConfig, audit_run
-from interp.regions import REGION_METRICS
 from interp.runs import Run
 from interp.steps import register
 from interp.steps.base import Step
@@ -22,13 +20,6 @@ class AttributionsStep(Step):
     name = "attributions"
     order = 40
     description = "Grad-CAM (or another method) maps, mask-region attention metrics, fold tests, sanity checks"
-    modules = (
-        "interp.audit.pipeline", "interp.audit.aggregate", "interp.audit.inputs", "interp.audit.overlays",
-        "interp.audit.sanity", "interp.attribution.base", "interp.regions", "interp.regions.base",
-        "interp.regions.geometry", "interp.regions.rasterise", "interp.regions.eye_region",
-        *sorted({cls.__module__ for cls in ATTRIBUTIONS.values()}),
-        *sorted({type(metric).__module__ for metric in REGION_METRICS.values()}),
-    )
     Config = AuditConfig
 
     def inputs(self, run: Run) -> list[Path]:

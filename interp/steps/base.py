@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
+from interp.dependencies import code_digest
 from interp.runs import Run
 from trainers.errors import DataError
 
@@ -20,16 +20,6 @@ def file_digest(path: Path) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
-
-
-def code_digest(modules: tuple[str, ...]) -> str:
-    """SHA-256 of the source files of ``modules``: changing the code redoes the step."""
-    digest = hashlib.sha256()
-    for name in modules:
-        source = importlib.import_module(name).__file__
-        digest.update(f"{name}\n".encode())
-        digest.update(Path(source).read_bytes())
     return digest.hexdigest()
 
 
@@ -44,8 +34,6 @@ class Step(ABC):
         Steps run in ascending order.
     description
         One line for ``--help`` and the index.
-    modules
-        Modules whose source is part of the input hash.
     Config
         A dataclass of the step's options, every field with a default.
     """
@@ -53,7 +41,6 @@ class Step(ABC):
     name: ClassVar[str]
     order: ClassVar[int] = 100
     description: ClassVar[str]
-    modules: ClassVar[tuple[str, ...]] = ()
     Config: ClassVar[type]
 
     @abstractmethod
@@ -65,7 +52,11 @@ class Step(ABC):
         """Compute and write the outputs under ``analysis``; return their paths."""
 
     def fingerprint(self, run: Run, config: Any) -> dict[str, object]:
-        """Everything the outputs depend on: input file hashes, options, code, finished folds."""
+        """Everything the outputs depend on: input file hashes, options, code, finished folds.
+
+        The code is every project module the step's module imports, directly or not
+        (:func:`interp.dependencies.code_digest`): editing any of them redoes the step.
+        """
         paths = self.inputs(run)
         absent = [path for path in paths if not path.is_file()]
         if absent:
@@ -76,7 +67,7 @@ class Step(ABC):
         record = {
             "inputs": inputs,
             "config": _jsonable(dataclasses.asdict(config)),
-            "code": code_digest((type(self).__module__, *self.modules)),
+            "code": code_digest(type(self).__module__),
             "missing_folds": [f"{model}/fold-{fold}" for model, fold, _ in run.missing],
         }
         record["input_hash"] = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()

@@ -47,7 +47,6 @@ class EmbeddingsStep(Step):
     name = "embeddings"
     order = 30
     description = "t-SNE/UMAP projections and cluster quality (silhouette, kNN, pair distance) per fold"
-    modules = ("interp.embeddings", "interp.plots", "interp.runs", "interp.tables")
     Config = EmbeddingsConfig
 
     def inputs(self, run: Run) -> list[Path]:

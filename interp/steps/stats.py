@@ -17,9 +17,6 @@ class StatsStep(Step):
     name = "stats"
     order = 20
     description = "method vs baseline and NM vs M comparisons, Friedman + post-hoc, Holm/BH adjusted"
-    modules = ("interp.runs", "interp.stats", "interp.stats.base", "interp.stats.fold_tests",
-               "interp.stats.mcnemar", "interp.stats.bootstrap", "interp.stats.friedman",
-               "interp.stats.multiple", "interp.stats.comparisons")
     Config = ComparisonConfig
 
     def inputs(self, run: Run) -> list[Path]:

@@ -24,7 +24,6 @@ class TablesStep(Step):
     name = "tables"
     order = 10
     description = "accuracy/macro-F1 (mean, sd, CI over folds), per-class recall, confusion matrices"
-    modules = ("interp.tables", "interp.plots", "interp.runs")
     Config = TablesConfig
 
     def inputs(self, run: Run) -> list[Path]:
