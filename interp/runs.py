@@ -1,14 +1,14 @@
-"""The one reader of a run directory (the contract is in DESIGN.md).
+"""The analysis view of a run directory, whose format :mod:`trainers.rundir` defines.
 
 :func:`open_run` checks ``study.json`` and the ``DONE`` marker of every (model, fold) and returns a
 :class:`Run` whose methods give tidy pandas tables: predictions (one row per validation image of
 every model and fold), histories, fold sizes, and embeddings on demand with rows aligned to the
-predictions. Nothing else in ``interp`` opens a run's files.
+predictions. The tables and statistics read a run through it; the attribution step also rebuilds
+models (:mod:`trainers.models.checkpoint`) and reads images through the frozen manifest.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,17 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trainers.data.labels import CLASSES
-from trainers.data.manifest import Manifest, parse_masked
+from trainers import rundir
 from trainers.errors import DataError
 
-STUDY_SCHEMA = 1
-STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
-    "schema": int, "study": str, "models": list, "k": int, "folds": list, "seed": int,
-}
-PREDICTION_COLUMNS: tuple[str, ...] = (
-    "image_id", "subject", "pair_id", "masked", "label", "pred", "correct",
-) + tuple(f"logit_{name}" for name in CLASSES)
 SUBSETS: tuple[str, ...] = ("NM", "M")
 
 
@@ -73,7 +65,7 @@ class Run:
 
     def fold_dir(self, model: str, fold: int) -> Path:
         """Folder of one (model, fold)."""
-        return self.path / model / f"fold-{fold}"
+        return rundir.fold_dir(self.path, model, fold)
 
     def fold_dirs(self) -> list[tuple[str, int, Path]]:
         """``(model, fold, folder)`` of every finished fold, models then folds in study order."""
@@ -82,18 +74,18 @@ class Run:
     def manifest(self) -> pd.DataFrame:
         """The frozen manifest table with an int ``fold`` column."""
         if "manifest" not in self._cache:
-            self._cache["manifest"] = _read_manifest(self.path / "manifest.csv")
+            self._cache["manifest"] = rundir.read_manifest(self.path)
         return self._cache["manifest"]
 
     def predictions(self) -> pd.DataFrame:
         """Tidy predictions of every finished fold.
 
         Columns: ``model``, ``fold``, ``subset`` (``"NM"``/``"M"``), ``row`` (row in the fold's
-        predictions.csv), then :data:`PREDICTION_COLUMNS`. Rows are ordered by model (study order),
+        predictions.csv), then :data:`trainers.rundir.PREDICTION_COLUMNS`. Rows are ordered by model (study order),
         fold, then file row; :meth:`embeddings` follows the same order.
         """
         if "predictions" not in self._cache:
-            frames = [_read_predictions(path / "predictions.csv", model, fold)
+            frames = [_read_predictions(path, model, fold)
                       for model, fold, path in self.fold_dirs()]
             if not frames:
                 raise DataError(f"{self.path}: no finished fold to read")
@@ -111,18 +103,15 @@ class Run:
         predictions = self.predictions()
         arrays = []
         for index in folds:
-            path = self.fold_dir(model, index) / "embeddings.npy"
             rows = int(((predictions["model"] == model) & (predictions["fold"] == index)).sum())
-            arrays.append(_read_embeddings(path, rows))
+            arrays.append(rundir.read_embeddings(self.fold_dir(model, index), rows))
         return np.concatenate(arrays, axis=0)
 
     def histories(self) -> pd.DataFrame:
         """Every fold's ``history.csv`` with ``model`` and ``fold`` columns in front."""
         frames = []
         for model, fold, path in self.fold_dirs():
-            frame = _read_csv(path / "history.csv")
-            if "epoch" not in frame.columns:
-                raise DataError(f"{path / 'history.csv'}: lacks the 'epoch' column")
+            frame = rundir.read_history(path)
             frame.insert(0, "fold", fold)
             frame.insert(0, "model", model)
             frames.append(frame)
@@ -171,13 +160,13 @@ def open_run(path: str | Path, *, allow_partial: bool = False) -> Run:
         or its ``DONE`` marker is missing; the message names the model and fold folder.
     """
     path = Path(path)
-    study = _read_study(path / "study.json")
+    study = rundir.read_study(path)
     finished: dict[str, list[int]] = {}
     missing: list[tuple[str, int, str]] = []
     for model in study["models"]:
         finished[model] = []
         for fold in study["folds"]:
-            reason = _fold_problem(path / model / f"fold-{fold}")
+            reason = rundir.fold_problem(rundir.fold_dir(path, model, fold))
             if reason is None:
                 finished[model].append(int(fold))
             else:
@@ -186,7 +175,7 @@ def open_run(path: str | Path, *, allow_partial: bool = False) -> Run:
         model, fold, reason = missing[0]
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise DataError(
-            f"{path / model / f'fold-{fold}'}: model {model!r} fold {fold} {reason}{more}; "
+            f"{rundir.fold_dir(path, model, fold)}: model {model!r} fold {fold} {reason}{more}; "
             "finish or resume the training, or pass allow_partial (--allow-partial) to analyse the finished folds"
         )
     for model, fold, reason in missing:
@@ -197,91 +186,11 @@ def open_run(path: str | Path, *, allow_partial: bool = False) -> Run:
     return run
 
 
-def _read_study(path: Path) -> dict:
-    if not path.is_file():
-        raise DataError(f"{path}: not found; is {path.parent} a run directory (runs/<study>)?")
-    try:
-        study = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from exc
-    for key, kind in STUDY_KEYS.items():
-        if not isinstance(study.get(key), kind):
-            raise DataError(f"{path}: key {key!r} missing or not {kind.__name__}")
-    if study["schema"] != STUDY_SCHEMA:
-        raise DataError(f"{path}: schema {study['schema']} is not supported (expected {STUDY_SCHEMA})")
-    bad = [f for f in study["folds"] if not isinstance(f, int) or not 0 <= f < study["k"]]
-    if bad:
-        raise DataError(f"{path}: folds {bad} are not integers in 0..{study['k'] - 1}")
-    return study
 
-
-def _fold_problem(folder: Path) -> str | None:
-    """Why a fold folder cannot be trusted, or None when it is finished."""
-    if not folder.is_dir():
-        return "has no folder (never started)"
-    if not (folder / "DONE").is_file():
-        return "is unfinished (no DONE marker)"
-    try:
-        json.loads((folder / "DONE").read_text())
-    except (OSError, json.JSONDecodeError):
-        return "has an unreadable DONE marker"
-    for name in ("predictions.csv", "embeddings.npy", "history.csv"):
-        if not (folder / name).is_file():
-            return f"is marked DONE but lacks {name}"
-    return None
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except Exception as exc:  # pandas raises many types for bad files
-        raise DataError(f"{path}: cannot read ({exc})") from exc
-
-
-def _read_manifest(path: Path) -> pd.DataFrame:
-    table = Manifest.load(path).table
-    if "fold" not in table.columns:
-        raise DataError(f"{path}: lacks the int 'fold' column a run's manifest carries")
-    try:
-        table["fold"] = table["fold"].astype(int)
-    except ValueError as exc:
-        raise DataError(f"{path}: column 'fold' must hold integers ({exc})") from exc
-    return table
-
-
-def _read_predictions(path: Path, model: str, fold: int) -> pd.DataFrame:
-    table = pd.read_csv(path, dtype={"image_id": str, "subject": str, "pair_id": str}, keep_default_na=False)
-    absent = [c for c in PREDICTION_COLUMNS if c not in table.columns]
-    if absent:
-        raise DataError(f"{path}: lacks column(s) {', '.join(absent)}")
-    for column in ("label", "pred"):
-        bad = ~table[column].isin(CLASSES)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{path}: row {row + 2} has {column} {table[column].iat[row]!r}; "
-                            f"expected one of {', '.join(CLASSES)}")
-    try:
-        table["masked"] = table["masked"].map(parse_masked).astype(bool)
-        table["correct"] = table["correct"].map(parse_masked).astype(bool)
-    except ValueError as exc:
-        raise DataError(f"{path}: {exc}") from exc
-    disagree = table["correct"] != (table["label"] == table["pred"])
-    if disagree.any():
-        row = int(np.flatnonzero(disagree)[0])
-        raise DataError(f"{path}: row {row + 2}: 'correct' disagrees with label == pred")
-    table = table[list(PREDICTION_COLUMNS)].copy()
+def _read_predictions(folder: Path, model: str, fold: int) -> pd.DataFrame:
+    table = rundir.read_predictions(folder)
     table.insert(0, "row", np.arange(len(table)))
     table.insert(0, "subset", np.where(table["masked"], "M", "NM"))
     table.insert(0, "fold", fold)
     table.insert(0, "model", model)
     return table
-
-
-def _read_embeddings(path: Path, rows: int) -> np.ndarray:
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from exc
-    if array.ndim != 2 or array.shape[0] != rows:
-        raise DataError(f"{path}: shape {array.shape} does not match the {rows} rows of predictions.csv")
-    return np.asarray(array, dtype=np.float32)

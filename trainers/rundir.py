@@ -1,7 +1,10 @@
-"""The run directory contract (DESIGN.md): paths, atomic writers and readers, checkpoints.
+"""The run directory, defined once (DESIGN.md): file names, the study.json schema, writers and readers.
 
-``runs/<study>/study.json``, ``manifest.csv`` and per ``<model>/fold-<k>/``: ``checkpoint.pt``,
-``history.csv``, ``predictions.csv``, ``embeddings.npy``, optional extras, and ``DONE`` last.
+``runs/<study>/study.json``, ``manifest.csv`` (with its ``fold`` column) and per
+``<model>/fold-<k>/``: ``checkpoint.pt``, ``history.csv``, ``predictions.csv``, ``embeddings.npy``,
+optional extras, and ``DONE`` last. The trainers write through the ``write_*`` functions; interp
+(:mod:`interp.runs`) and the tests' fixtures read and write through the same names, so the format
+lives here only. torch is imported only to save or load a checkpoint.
 """
 
 from __future__ import annotations
@@ -14,11 +17,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
 
 from trainers.atomic import atomic_open, atomic_path
 from trainers.data.labels import CLASSES
+from trainers.data.manifest import Manifest, parse_masked
 from trainers.errors import DataError
 
 SCHEMA = 1
@@ -29,9 +31,12 @@ HISTORY_FILE = "history.csv"
 PREDICTIONS_FILE = "predictions.csv"
 EMBEDDINGS_FILE = "embeddings.npy"
 DONE_FILE = "DONE"
+FOLD_FILES: tuple[str, ...] = (PREDICTIONS_FILE, EMBEDDINGS_FILE, HISTORY_FILE)  # every DONE fold has them
 PREDICTION_COLUMNS: tuple[str, ...] = (
     "image_id", "subject", "pair_id", "masked", "label", "pred", "correct",
 ) + tuple(f"logit_{name}" for name in CLASSES)
+# study.json keys every reader relies on, with their types (the runner also records config, arms, provenance)
+STUDY_KEYS: dict[str, type] = {"schema": int, "study": str, "models": list, "k": int, "folds": list, "seed": int}
 
 
 def fold_dir(run_dir: Path, model: str, fold: int) -> Path:
@@ -51,22 +56,75 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
         handle.write("\n")
 
 
+def check_study(study: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``study`` when it follows the schema (:data:`STUDY_KEYS`, :data:`SCHEMA`, folds in ``0..k-1``).
+
+    Raises
+    ------
+    DataError
+        Naming ``path`` and the key that is wrong.
+    """
+    for key, kind in STUDY_KEYS.items():
+        if not isinstance(study.get(key), kind):
+            raise DataError(f"{path}: key {key!r} missing or not {kind.__name__}")
+    if study["schema"] != SCHEMA:
+        raise DataError(f"{path}: schema {study['schema']} is not supported (expected {SCHEMA})")
+    bad = [f for f in study["folds"] if not isinstance(f, int) or not 0 <= f < study["k"]]
+    if bad:
+        raise DataError(f"{path}: folds {bad} are not integers in 0..{study['k'] - 1}")
+    return study
+
+
+def write_study(run_dir: Path, study: dict[str, Any]) -> None:
+    """``study.json``, checked against the schema before it is written."""
+    path = Path(run_dir) / STUDY_FILE
+    write_json(path, check_study(study, path))
+
+
 def read_study(run_dir: Path) -> dict[str, Any]:
-    """``study.json`` of a run directory."""
+    """``study.json`` of a run directory, checked against the schema."""
     path = Path(run_dir) / STUDY_FILE
     if not path.is_file():
         raise DataError(f"{path}: not a run directory (no {STUDY_FILE}); train with `python -m trainers run`")
-    return json.loads(path.read_text())
+    try:
+        study = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from exc
+    return check_study(study, path)
+
+
+def write_manifest(run_dir: Path, manifest: Manifest) -> None:
+    """The frozen ``manifest.csv``; its table carries the int ``fold`` column."""
+    if "fold" not in manifest.table.columns:
+        raise ValueError("a run's manifest needs the fold column")
+    manifest.save(Path(run_dir) / MANIFEST_FILE)
+
+
+def read_manifest(run_dir: Path) -> pd.DataFrame:
+    """The frozen manifest table with an int ``fold`` column."""
+    path = Path(run_dir) / MANIFEST_FILE
+    table = Manifest.load(path).table
+    if "fold" not in table.columns:
+        raise DataError(f"{path}: lacks the int 'fold' column a run's manifest carries")
+    try:
+        table["fold"] = table["fold"].astype(int)
+    except ValueError as exc:
+        raise DataError(f"{path}: column 'fold' must hold integers ({exc})") from exc
+    return table
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """``torch.save`` through a temporary file, renamed onto ``path`` when complete."""
+    import torch
+
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """A checkpoint written by :func:`save_checkpoint` (``weights_only=True``)."""
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a truncated or foreign file
@@ -106,6 +164,55 @@ def write_predictions(directory: Path, predictions: pd.DataFrame, embeddings: np
         handle.write(buffer.getvalue())
 
 
+def read_predictions(directory: Path) -> pd.DataFrame:
+    """A fold's ``predictions.csv``, checked: :data:`PREDICTION_COLUMNS`, labels, bool ``masked``/``correct``."""
+    path = Path(directory) / PREDICTIONS_FILE
+    table = pd.read_csv(path, dtype={"image_id": str, "subject": str, "pair_id": str}, keep_default_na=False)
+    absent = [c for c in PREDICTION_COLUMNS if c not in table.columns]
+    if absent:
+        raise DataError(f"{path}: lacks column(s) {', '.join(absent)}")
+    for column in ("label", "pred"):
+        bad = ~table[column].isin(CLASSES)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{path}: row {row + 2} has {column} {table[column].iat[row]!r}; "
+                            f"expected one of {', '.join(CLASSES)}")
+    try:
+        table["masked"] = table["masked"].map(parse_masked).astype(bool)
+        table["correct"] = table["correct"].map(parse_masked).astype(bool)
+    except ValueError as exc:
+        raise DataError(f"{path}: {exc}") from exc
+    disagree = table["correct"] != (table["label"] == table["pred"])
+    if disagree.any():
+        row = int(np.flatnonzero(disagree)[0])
+        raise DataError(f"{path}: row {row + 2}: 'correct' disagrees with label == pred")
+    return table[list(PREDICTION_COLUMNS)].copy()
+
+
+def read_embeddings(directory: Path, rows: int) -> np.ndarray:
+    """A fold's ``embeddings.npy`` as float32, checked to hold one row per prediction (``rows``)."""
+    path = Path(directory) / EMBEDDINGS_FILE
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from exc
+    if array.ndim != 2 or array.shape[0] != rows:
+        raise DataError(f"{path}: shape {array.shape} does not match the {rows} rows of {PREDICTIONS_FILE}")
+    return np.asarray(array, dtype=np.float32)
+
+
+def read_history(directory: Path) -> pd.DataFrame:
+    """A fold's ``history.csv`` (one row per epoch)."""
+    path = Path(directory) / HISTORY_FILE
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except Exception as exc:  # pandas raises many types for bad files
+        raise DataError(f"{path}: cannot read ({exc})") from exc
+    if "epoch" not in frame.columns:
+        raise DataError(f"{path}: lacks the 'epoch' column")
+    return frame
+
+
 def subset_accuracy(predictions: pd.DataFrame, masked: bool) -> float:
     """Accuracy in [0, 1] on the masked or non-masked rows (NaN when there are none)."""
     part = predictions[predictions["masked"].astype(str).str.lower().isin(["true"] if masked else ["false"])]
@@ -122,22 +229,18 @@ def is_done(directory: Path) -> bool:
     return (directory / DONE_FILE).is_file()
 
 
-def load_fold_model(directory: Path) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild a finished fold's model in eval mode from ``checkpoint.pt``.
-
-    Returns
-    -------
-    (model, config)
-        The network (on the CPU, eval mode) and the checkpoint's config dict (model name,
-        architecture, image size, normalisation, fold, training subjects, ...).
-    """
-    from trainers.models import create
-
-    directory = Path(directory)
+def fold_problem(directory: Path) -> str | None:
+    """Why a fold folder cannot be trusted, or ``None`` when it is finished (``DONE`` and its files)."""
+    if not directory.is_dir():
+        return "has no folder (never started)"
     if not is_done(directory):
-        raise DataError(f"{directory}: fold has no {DONE_FILE}; finish training it first (rerun the same command)")
-    state = load_checkpoint(directory / CHECKPOINT_FILE)
-    config = state["config"]
-    model = create(config["architecture"], config["num_classes"], **config.get("architecture_options", {}))
-    model.load_state_dict(state["model"])
-    return model.eval(), config
+        return f"is unfinished (no {DONE_FILE} marker)"
+    try:
+        json.loads((directory / DONE_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        return f"has an unreadable {DONE_FILE} marker"
+    for name in FOLD_FILES:
+        if not (directory / name).is_file():
+            return f"is marked {DONE_FILE} but lacks {name}"
+    return None
+

@@ -30,9 +30,8 @@ from trainers.loop import train_fold
 from trainers.methods import ARMS, check_config, create_method
 from trainers.methods.base import FoldContext
 from trainers.provenance import provenance
-from trainers.rundir import load_fold_model
 
-__all__ = ["run_study", "load_fold_model", "summarise", "format_summary", "order_models", "resolve_device"]
+__all__ = ["run_study", "summarise", "format_summary", "order_models", "resolve_device"]
 
 log = logging.getLogger(__name__)
 SUMMARY_FILE = "summary.csv"
@@ -119,20 +118,19 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
         if differences:
             raise DataError(f"{study_path}: config differs from the run's: {'; '.join(differences)}; "
                             "use the same options or a new --out directory")
-        frozen = Manifest.load(out / rundir.MANIFEST_FILE).table
-        frozen["fold"] = frozen["fold"].astype(int)
+        frozen = rundir.read_manifest(out)
         models = list(dict.fromkeys(study["models"] + models))
         folds = sorted(set(study["folds"]) | set(folds))
         record = {**study, "models": models, "folds": folds, "arms": {**recorded, **arms}}
     else:
         frozen = manifest.table.assign(fold=assign_folds(manifest.table, config.k, config.seed).to_numpy())
-        manifest.with_table(frozen).save(out / rundir.MANIFEST_FILE)
+        rundir.write_manifest(out, manifest.with_table(frozen))
         record = {
             "schema": rundir.SCHEMA, "study": out.name, "preset": preset, "config": resolved, "models": models,
             "arms": arms, "k": config.k, "folds": folds, "seed": config.seed, "manifest_hash": manifest_hash,
             "device": _describe(device), **provenance(),
         }
-    rundir.write_json(study_path, record)
+    rundir.write_study(out, record)
     return frozen.reset_index(drop=True)
 
 

@@ -1,9 +1,10 @@
 """Per-image region metrics -> per class, fold and model, with CIs and tests across folds.
 
 The unit of inference is the fold: every (model, fold) contributes one mean per metric, class
-and subset, and comparisons between models pair folds (the same validation subjects). Tests use
-Nadeau and Bengio's corrected resampled t-test (:func:`interp.stats.corrected_resampled_ttest`),
-because the training sets of k folds overlap, and adjust within a family (Holm and BH).
+and subset, and comparisons between models pair folds (the same validation subjects). The tests
+run through the statistics package like the accuracy comparisons
+(:func:`interp.stats.comparisons.run_family`): Nadeau and Bengio's corrected resampled t-test,
+because the training sets of k folds overlap, adjusted within a family (Holm and BH).
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from interp.regions import REGION_METRICS
-from interp.stats import adjust, corrected_resampled_ttest
+from interp.stats.comparisons import Comparison, ComparisonConfig, FoldSizes, paired_scores, run_family
+from interp.tables import mean_ci
 from trainers.errors import DataError
 from trainers.methods import arm_names
 
 log = logging.getLogger(__name__)
 
 ALL_CLASSES = "all"
-SUBSETS = {"NM": False, "M": True}
 KEYS = ("model", "fold", "image_id", "label", "pred", "correct", "masked")
 
 
@@ -64,18 +64,15 @@ def summarise(images: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns model, subset, class, metric, direction, mean, sd, ci_low, ci_high, k, n_images.
-        The interval is the plain t-interval of the fold means (k - 1 df): a description of
-        fold-to-fold spread, not a test.
+        The interval is the plain t-interval of the fold means (:func:`interp.tables.mean_ci`): a
+        description of fold-to-fold spread, not a test.
     """
     folds = fold_means(images)
     rows = []
     for key, group in folds.groupby(["model", "subset", "class", "metric"], sort=True):
-        values = group["value"].to_numpy(dtype=float)
-        k = len(values)
-        mean, sd = float(values.mean()), float(values.std(ddof=1)) if k > 1 else np.nan
-        half = float(stats.t.ppf(0.5 + confidence / 2, k - 1)) * sd / np.sqrt(k) if k > 1 else np.nan
+        mean, sd, low, high = mean_ci(group["value"].to_numpy(dtype=float), confidence)
         rows.append(dict(zip(("model", "subset", "class", "metric"), key), mean=mean, sd=sd,
-                         ci_low=mean - half, ci_high=mean + half, k=k, n_images=int(group["n_images"].sum())))
+                         ci_low=low, ci_high=high, k=len(group), n_images=int(group["n_images"].sum())))
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame.insert(4, "direction", frame["metric"].map(lambda m: REGION_METRICS[m].direction))
@@ -99,12 +96,9 @@ class BaselineTest:
         ``"M"`` (masked images) or ``"NM"``.
     per_class
         Also compare within each class (each class adds one test per method to the family).
-    confidence
-        Level of the corrected interval of the difference.
-    min_folds
-        Fewest paired folds that get a p-value: with 2 folds the t-test has 1 degree of freedom
-        and a lucky near-zero variance makes anything "significant", so below this the row keeps
-        its effect and interval and p is NaN.
+    stats
+        Options of the tests (confidence, alpha, adjustment, ``min_folds``: fewest paired folds that
+        get a p-value, 3 here because with 2 folds the t-test has 1 degree of freedom).
     """
 
     baseline: str
@@ -112,64 +106,55 @@ class BaselineTest:
     metric: str = "mask_fraction"
     subset: str = "M"
     per_class: bool = True
-    confidence: float = 0.95
-    min_folds: int = 3
+    stats: ComparisonConfig = field(default_factory=lambda: ComparisonConfig(min_folds=3))
 
 
-def compare_to_baseline(images: pd.DataFrame, config: BaselineTest, n_train: float, n_test: float) -> pd.DataFrame:
+FOLD_TEST = "corrected-t"
+
+
+def compare_to_baseline(images: pd.DataFrame, config: BaselineTest, sizes: FoldSizes) -> pd.DataFrame:
     """Does each method change ``metric`` on ``subset`` images compared with the baseline?
 
     Fold means are paired by fold; the corrected resampled t-test (two-sided) gives the p-value,
-    and Holm and Benjamini-Hochberg adjust over the whole family (methods x classes).
+    and Holm and Benjamini-Hochberg adjust over the whole family (methods x classes), all through
+    :func:`interp.stats.comparisons.run_family`.
+
+    Parameters
+    ----------
+    sizes
+        ``subset -> DataFrame(fold, n_train, n_test)`` (:meth:`interp.runs.Run.fold_sizes`).
 
     Returns
     -------
     pandas.DataFrame
-        comparison, subset, class, metric, direction, effect (method - baseline), ci_low, ci_high,
-        statistic, p, p_holm, p_bh, test, k, and ``lower`` (effect < 0 with p_holm < 0.05).
+        The comparison table's columns (family, comparison, model_a, model_b, subset, test, effect
+        = method - baseline, ci_low, ci_high, statistic, p_raw, p_adjusted, p_holm, p_bh, k, note,
+        ...) plus class, metric, direction, and ``lower`` (effect < 0 with p_adjusted < alpha).
     """
     if config.metric not in REGION_METRICS:
         raise DataError(f"unknown region metric {config.metric!r}; choose from {', '.join(REGION_METRICS)}")
     folds = fold_means(images)
     folds = folds[(folds["metric"] == config.metric) & (folds["subset"] == config.subset)]
     classes = [ALL_CLASSES] + (sorted(set(folds["class"]) - {ALL_CLASSES}) if config.per_class else [])
-    rows = []
-    for method in [m for m in config.methods if m in set(folds["model"]) and m != config.baseline]:
-        for name in classes:
-            rows.append(_compare(folds, method, config, name, n_train, n_test))
-    frame = pd.DataFrame(rows)
+    methods = [m for m in config.methods if m in set(folds["model"]) and m != config.baseline]
+    comparisons = []
+    for name in classes:
+        of_class = folds[folds["class"] == name]
+        scores = {(model, config.subset): group.set_index("fold")["value"]
+                  for model, group in of_class.groupby("model")}
+        for method in methods:
+            comparison = Comparison(method, config.baseline, config.subset)
+            if (config.baseline, config.subset) not in scores or (method, config.subset) not in scores:
+                continue
+            columns = {"comparison": comparison.label, "model_a": method, "model_b": config.baseline,
+                       "subset": config.subset, "class": name, "metric": config.metric,
+                       "direction": REGION_METRICS[config.metric].direction}
+            comparisons.append((columns, paired_scores(None, scores, sizes, comparison)))
+    family = f"attention-{config.metric}-vs-{config.baseline}-{config.subset}"
+    frame = run_family(family, comparisons, (FOLD_TEST,), config.stats, scale=1.0)
     if frame.empty:
         log.info("no %s model next to baseline %s: nothing to compare", "/".join(config.methods), config.baseline)
         return frame
-    frame["p_holm"] = adjust(frame["p"].to_numpy(), "holm")
-    frame["p_bh"] = adjust(frame["p"].to_numpy(), "bh")
-    frame["lower"] = (frame["effect"] < 0) & (frame["p_holm"] < 0.05)
+    frame["lower"] = (frame["effect"] < 0) & (frame["p_adjusted"] < config.stats.alpha)
     return frame
 
-
-def _compare(folds: pd.DataFrame, method: str, config: BaselineTest, name: str,
-             n_train: float, n_test: float) -> dict:
-    of_class = folds[folds["class"] == name]
-    wide = of_class.pivot_table(index="fold", columns="model", values="value")
-    row = {"comparison": f"{method} vs {config.baseline}", "subset": config.subset, "class": name,
-           "metric": config.metric, "direction": REGION_METRICS[config.metric].direction,
-           "test": "corrected_resampled_ttest"}
-    if method not in wide or config.baseline not in wide:
-        return {**row, "k": 0, "effect": np.nan, "ci_low": np.nan, "ci_high": np.nan, "statistic": np.nan, "p": np.nan}
-    paired = wide[[method, config.baseline]].dropna()
-    if len(paired) < 2:
-        return {**row, "k": len(paired), "effect": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                "statistic": np.nan, "p": np.nan}
-    result = corrected_resampled_ttest(paired[method], paired[config.baseline], n_train, n_test, config.confidence)
-    tested = len(paired) >= config.min_folds
-    return {**row, "k": len(paired), "effect": result.effect, "ci_low": result.ci_low, "ci_high": result.ci_high,
-            "statistic": result.statistic if tested else np.nan, "p": result.pvalue if tested else np.nan}
-
-
-def fold_sizes(manifest: pd.DataFrame) -> tuple[float, float]:
-    """Mean training and validation images per fold from a manifest with a ``fold`` column."""
-    if "fold" not in manifest.columns:
-        raise DataError("the run's manifest.csv has no fold column; it is written by `python -m trainers run`")
-    counts = manifest["fold"].value_counts()
-    n_test = float(counts.mean())
-    return float(len(manifest) - n_test), n_test

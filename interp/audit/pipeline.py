@@ -24,7 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from interp.attribution import ATTRIBUTIONS, create, to_model_input
-from interp.audit.aggregate import BaselineTest, compare_to_baseline, fold_sizes, summarise
+from interp.audit.aggregate import BaselineTest, compare_to_baseline, summarise
 from interp.audit.inputs import RunImages, Selection
 from interp.audit.overlays import contact_sheet, overlay, save_png
 from interp.audit.sanity import cross_fold_consistency, evidence_agreement, faithfulness, randomisation_curve
@@ -35,8 +35,8 @@ from trainers.atomic import atomic_open, atomic_path
 from trainers.data.labels import CLASSES
 from trainers.errors import DataError
 from trainers.methods import arm_names
+from trainers.models.checkpoint import load_fold_model
 from trainers.options import build
-from trainers.runner import load_fold_model
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,6 @@ class AuditConfig:
     threads: int = 0
 
     def __post_init__(self) -> None:
-        if self.method not in ATTRIBUTIONS:
-            raise DataError(f"unknown attribution method {self.method!r}; choose from {', '.join(ATTRIBUTIONS)}")
         settings = build(ATTRIBUTIONS[self.method].Settings, self.settings, f"settings of {self.method}")
         self.settings = asdict(settings)
         if self.target not in ("pred", "true"):
@@ -324,8 +322,7 @@ def _comparisons(run: Run, images: pd.DataFrame, config: AuditConfig) -> pd.Data
     if baseline is None:
         log.info("no baseline model in %s: skipping the mask-fraction comparisons", run.models)
         return pd.DataFrame()
-    n_train, n_test = fold_sizes(run.manifest())
-    frames = [compare_to_baseline(images, BaselineTest(baseline, config.compare, subset=subset), n_train, n_test)
+    frames = [compare_to_baseline(images, BaselineTest(baseline, config.compare, subset=subset), run.fold_sizes)
               for subset in ("M", "NM")]
     return pd.concat([f for f in frames if not f.empty] or [pd.DataFrame()], ignore_index=True)
 

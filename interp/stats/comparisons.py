@@ -71,6 +71,10 @@ class ComparisonConfig:
         Pairwise tests to run (registry names); empty runs all.
     adjustment
         Adjustment reported in ``p_adjusted``: ``"holm"`` or ``"bh"`` (both are always in the table).
+    min_folds
+        Fewest paired folds that get a p-value from a test over folds: with 2 folds the t-test has
+        1 degree of freedom and a lucky near-zero variance makes anything "significant"; below
+        this a row keeps its effect and interval and its p-value is NaN.
     """
 
     baseline: str = ""
@@ -81,6 +85,7 @@ class ComparisonConfig:
     seed: int = 0
     confidence: float = 0.95
     friedman: bool = True
+    min_folds: int = 2
 
 
 def pick_baseline(models: list[str], baseline: str = "") -> str | None:
@@ -112,9 +117,13 @@ def posthoc_family(models: list[str], subset: str) -> Family:
                   ("wilcoxon",))
 
 
-def paired_scores(predictions: pd.DataFrame, scores: dict[tuple[str, str], pd.Series], sizes: FoldSizes,
+def paired_scores(predictions: pd.DataFrame | None, scores: dict[tuple[str, str], pd.Series], sizes: FoldSizes,
                   comparison: Comparison) -> PairedScores:
-    """Fold accuracies matched by fold, and matched images (or NM/M pairs) with their subjects."""
+    """Fold scores matched by fold, and matched images (or NM/M pairs) with their subjects.
+
+    ``scores`` maps ``(model, subset)`` to a score per fold; without ``predictions`` there are no
+    matched images (only the tests over folds apply).
+    """
     a_key, b_key = _sides(comparison)
     folds = sorted(set(scores.get(a_key, pd.Series(dtype=float)).dropna().index)
                    & set(scores.get(b_key, pd.Series(dtype=float)).dropna().index))
@@ -122,7 +131,8 @@ def paired_scores(predictions: pd.DataFrame, scores: dict[tuple[str, str], pd.Se
     fold_b = scores[b_key].loc[folds].to_numpy() if folds else np.empty(0)
     table = sizes(None if comparison.subset == WITHIN else comparison.subset)
     table = table[table["fold"].isin(folds)]
-    matched = _matched_units(predictions, comparison)
+    matched = _matched_units(predictions, comparison) if predictions is not None else pd.DataFrame(
+        {"correct_a": np.empty(0, bool), "correct_b": np.empty(0, bool), "subject": np.empty(0, str)})
     return PairedScores(
         fold_a=fold_a, fold_b=fold_b,
         n_train=float(table["n_train"].mean()) if len(table) else math.nan,
@@ -153,32 +163,54 @@ def _matched_units(predictions: pd.DataFrame, comparison: Comparison) -> pd.Data
     return merged.rename(columns={"subject_a": "subject"})
 
 
-def _run_test(name: str, data: PairedScores, config: ComparisonConfig) -> tuple[dict, str]:
+def _run_test(name: str, data: PairedScores, config: ComparisonConfig, scale: float) -> tuple[dict, str]:
     test = build_test(name, n_boot=config.n_boot, seed=config.seed, confidence=config.confidence)
+    values = dict.fromkeys(("effect", "ci_low", "ci_high", "statistic", "p_raw"), math.nan)
     try:
         result = test.from_scores(data)
     except DataError as exc:
-        return {}, str(exc)
-    return {"effect": 100 * result.effect, "ci_low": 100 * result.ci_low, "ci_high": 100 * result.ci_high,
-            "statistic": result.statistic, "p_raw": result.pvalue}, ""
+        return values, str(exc)
+    values.update(effect=scale * result.effect, ci_low=scale * result.ci_low, ci_high=scale * result.ci_high,
+                  statistic=result.statistic, p_raw=result.pvalue)
+    if test.level == "folds" and len(data.fold_a) < config.min_folds:
+        values.update(statistic=math.nan, p_raw=math.nan)
+        return values, f"{len(data.fold_a)} paired folds, fewer than min_folds={config.min_folds}: no p-value"
+    return values, ""
+
+
+def run_family(name: str, comparisons: list[tuple[dict, PairedScores]], tests: tuple[str, ...],
+               config: ComparisonConfig, scale: float = 100.0) -> pd.DataFrame:
+    """Every test on every comparison of one family, p-values adjusted within the family per test.
+
+    Parameters
+    ----------
+    name
+        The family (the ``family`` column).
+    comparisons
+        ``(columns, scores)``: the row's describing columns (``comparison``, ``model_a``, ...) and its
+        paired scores.
+    tests
+        Registry names of the pairwise tests to run.
+    scale
+        Factor applied to effects and intervals (100: accuracy in points).
+    """
+    rows = []
+    for columns, data in comparisons:
+        for test in tests:
+            values, note = _run_test(test, data, config, scale)
+            rows.append({"family": name, **columns, "test": test, "k": len(data.fold_a), "n_train": data.n_train,
+                         "n_test": data.n_test, "n_units": len(data.correct_a), "note": note, **values})
+    return _adjust_family(pd.DataFrame(rows), name, config) if rows else pd.DataFrame()
 
 
 def family_rows(family: Family, predictions: pd.DataFrame, sizes: FoldSizes,
                 config: ComparisonConfig) -> pd.DataFrame:
     """Rows of one family: every comparison x test, with p-values adjusted per test."""
     scores = _fold_accuracy(predictions)
-    names = family.tests or config.tests or tuple(PAIRWISE_TESTS)
-    rows = []
-    for comparison in family.comparisons:
-        data = paired_scores(predictions, scores, sizes, comparison)
-        for name in names:
-            values, note = _run_test(name, data, config)
-            rows.append({"family": family.name, "comparison": comparison.label, "model_a": comparison.model_a,
-                         "model_b": comparison.model_b, "subset": comparison.subset, "test": name,
-                         "k": len(data.fold_a), "n_train": data.n_train, "n_test": data.n_test,
-                         "n_units": len(data.correct_a), "note": note, **values})
-    frame = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
-    return _adjust_family(frame, family.name, config)
+    comparisons = [({"comparison": c.label, "model_a": c.model_a, "model_b": c.model_b, "subset": c.subset},
+                    paired_scores(predictions, scores, sizes, c)) for c in family.comparisons]
+    frame = run_family(family.name, comparisons, family.tests or config.tests or tuple(PAIRWISE_TESTS), config)
+    return frame.reindex(columns=list(COLUMNS))
 
 
 def _fold_accuracy(predictions: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:

@@ -1,13 +1,13 @@
-"""A small writer of run directories with known answers, following the run-directory contract.
+"""Run directories with known answers, written through the run directory's own writers (trainers.rundir).
 
-The trainers are written separately; these runs carry everything interp reads (study.json,
-manifest.csv with ``fold``, per model and fold history.csv, predictions.csv, embeddings.npy, DONE)
-and nothing it does not (no checkpoint).
+Each model's predictions follow a rule (a function of the image's row), so the tables and tests have
+answers known by hand; every file goes through the writer the trainers use (study.json, the frozen
+manifest, history.csv, predictions.csv + embeddings.npy, DONE). There is no checkpoint: the analysis
+steps that need trained models run on a real smoke run (``tests/fixtures.py``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trainers import rundir
 from trainers.data.labels import CLASSES
+from trainers.data.manifest import Manifest
 
 Rule = Callable[[pd.Series], str]
 
@@ -62,21 +64,16 @@ def _embeddings(table: pd.DataFrame, seed: int, dim: int = 8) -> np.ndarray:
 def write_fold(folder: Path, table: pd.DataFrame, rule: Rule, seed: int, done: bool = True) -> None:
     """predictions.csv, embeddings.npy, history.csv and (when ``done``) DONE for one fold."""
     folder.mkdir(parents=True, exist_ok=True)
-    preds = table.apply(rule, axis=1)
-    frame = table[["image_id", "subject", "pair_id", "masked", "label"]].copy()
-    frame["pred"] = preds
-    frame["correct"] = frame["label"] == frame["pred"]
-    for name in CLASSES:
-        frame[f"logit_{name}"] = np.where(frame["pred"] == name, 2.0, -1.0)
-    frame.to_csv(folder / "predictions.csv", index=False)
-    np.save(folder / "embeddings.npy", _embeddings(table, seed))
-    history = pd.DataFrame({"epoch": [1, 2], "lr_backbone": [1e-4, 1e-4], "lr_head": [1e-3, 1e-3],
-                            "loss": [1.5, 1.0], "loss_ce": [1.5, 1.0], "train_acc": [0.4, 0.6],
-                            "val_acc_nm": [0.5, 0.6], "val_acc_m": [0.3, 0.4], "seconds": [1.0, 1.0]})
-    history.to_csv(folder / "history.csv", index=False)
+    preds = table.apply(rule, axis=1).map(CLASSES.index).to_numpy()
+    logits = np.where(np.arange(len(CLASSES)) == preds[:, None], 2.0, -1.0)
+    rundir.write_predictions(folder, rundir.prediction_table(table, logits), _embeddings(table, seed))
+    rundir.write_history(folder, [
+        {"epoch": epoch, "lr_backbone": 1e-4, "lr_head": 1e-3, "loss": loss, "loss_ce": loss, "train_acc": acc,
+         "val_acc_nm": nm, "val_acc_m": m, "seconds": 1.0}
+        for epoch, loss, acc, nm, m in ((1, 1.5, 0.4, 0.5, 0.3), (2, 1.0, 0.6, 0.6, 0.4))
+    ])
     if done:
-        (folder / "DONE").write_text(json.dumps({"finished_utc": "2026-01-01T00:00:00+00:00",
-                                                  "epochs": 2, "seconds": 2.0}))
+        rundir.write_done(folder, epochs=2, seconds=2.0)
 
 
 def write_run(root: Path, rules: dict[str, Rule], manifest: pd.DataFrame | None = None,
@@ -89,17 +86,15 @@ def write_run(root: Path, rules: dict[str, Rule], manifest: pd.DataFrame | None 
     manifest = make_manifest() if manifest is None else manifest
     k = int(manifest["fold"].max()) + 1 if k is None else k
     root.mkdir(parents=True, exist_ok=True)
-    study = {"schema": 1, "study": root.name, "preset": "smoke", "config": {}, "models": list(rules),
-             "k": k, "folds": list(range(k)), "seed": 0, "manifest_hash": "x", "device": "cpu",
-             "versions": {}, "git_commit": "unknown", "created_utc": "2026-01-01T00:00:00+00:00"}
-    (root / "study.json").write_text(json.dumps(study))
-    manifest.to_csv(root / "manifest.csv", index=False)
+    rundir.write_study(root, {"schema": rundir.SCHEMA, "study": root.name, "preset": "smoke", "config": {},
+                              "models": list(rules), "k": k, "folds": list(range(k)), "seed": 0})
+    rundir.write_manifest(root, Manifest(manifest, root))
     for m, (model, rule) in enumerate(rules.items()):
         for fold in range(k):
             if (model, fold) in skip:
                 continue
             table = manifest[manifest["fold"] == fold].reset_index(drop=True)
-            write_fold(root / model / f"fold-{fold}", table, rule, seed=100 * m + fold,
+            write_fold(rundir.fold_dir(root, model, fold), table, rule, seed=100 * m + fold,
                        done=(model, fold) not in unfinished)
     return root
 

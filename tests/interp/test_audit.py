@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from interp.audit.aggregate import BaselineTest, compare_to_baseline, fold_means, fold_sizes, summarise
+from interp.audit.aggregate import BaselineTest, compare_to_baseline, fold_means, summarise
 from interp.audit.overlays import RIGHT, WRONG, contact_sheet, overlay, save_png
 from interp.audit.sanity import (
     cross_fold_consistency, evidence_agreement, evidence_to_input_frame, faithfulness, map_similarity,
@@ -54,9 +55,14 @@ def test_fold_means_and_summary_by_hand():
     assert row["direction"] == "lower" and row["k"] == 3 and row["n_images"] == 6
 
 
+def _sizes(k: int) -> Callable[[str | None], pd.DataFrame]:
+    """Fold sizes as :meth:`interp.runs.Run.fold_sizes` gives them: 80 training and 20 validation images."""
+    return lambda subset: pd.DataFrame({"fold": range(k), "n_train": 80, "n_test": 20})
+
+
 def test_compare_to_baseline_finds_the_lowering_method():
     table = _image_table({"baseline-mix": 0.0, "cl": -0.2, "kd": 0.0}, k=5)
-    result = compare_to_baseline(table, BaselineTest("baseline-mix"), n_train=80, n_test=20)
+    result = compare_to_baseline(table, BaselineTest("baseline-mix", ("cl", "kd")), _sizes(5))
     overall = result[result["class"] == "all"].set_index("comparison")
     assert overall.loc["cl vs baseline-mix", "lower"]
     assert overall.loc["cl vs baseline-mix", "effect"] == pytest.approx(-0.2, abs=0.05)
@@ -65,20 +71,19 @@ def test_compare_to_baseline_finds_the_lowering_method():
     pick = folds[(folds["class"] == "all") & (folds["subset"] == "M") & (folds["metric"] == "mask_fraction")]
     wide = pick.pivot(index="fold", columns="model", values="value")
     by_hand = corrected_resampled_ttest(wide["cl"], wide["baseline-mix"], 80, 20)
-    assert overall.loc["cl vs baseline-mix", "p"] == pytest.approx(by_hand.pvalue)
+    assert overall.loc["cl vs baseline-mix", "p_raw"] == pytest.approx(by_hand.pvalue)
+    assert overall.loc["cl vs baseline-mix", "ci_low"] == pytest.approx(by_hand.ci_low)
     assert set(result["class"]) == {"all", "happy", "sad"}  # per class: sad has one masked image per fold
-    assert (result["p_holm"] >= result["p"] - 1e-12).all()
+    assert (result["p_holm"] >= result["p_raw"] - 1e-12).all() and (result["test"] == "corrected-t").all()
     two_folds = _image_table({"baseline-mix": 0.0, "cl": -0.2}, k=2)
-    two = compare_to_baseline(two_folds, BaselineTest("baseline-mix"), 80, 20)
-    assert two["p"].isna().all() and two["effect"].notna().all()  # k = 2: effects, no p-values
+    two = compare_to_baseline(two_folds, BaselineTest("baseline-mix", ("cl",)), _sizes(2))
+    assert two["p_raw"].isna().all() and two["effect"].notna().all()  # k = 2: effects, no p-values
+    assert two["note"].str.contains("min_folds").all()
 
 
-def test_bad_tables_and_sizes_are_refused():
+def test_bad_tables_are_refused():
     with pytest.raises(DataError, match="lacks"):
         fold_means(pd.DataFrame({"model": ["a"], "fold": [0]}))
-    with pytest.raises(DataError, match="fold column"):
-        fold_sizes(pd.DataFrame({"image_id": ["a"]}))
-    assert fold_sizes(pd.DataFrame({"fold": [0, 0, 1, 1, 1, 2]})) == (4.0, 2.0)
 
 
 def test_map_similarity_extremes():

@@ -49,7 +49,7 @@ def test_truncated_run_names_the_missing_fold(tmp_path, how):
 
 
 def test_bad_study_and_predictions(tmp_path, known_run):
-    with pytest.raises(DataError, match="study.json: not found"):
+    with pytest.raises(DataError, match="study.json: not a run directory"):
         open_run(tmp_path / "nowhere")
     study = json.loads((known_run / "study.json").read_text())
     (known_run / "study.json").write_text(json.dumps({**study, "schema": 2}))

@@ -27,7 +27,8 @@ from trainers.models.ran import (
     ran_loss,
     region_biased_loss,
 )
-from trainers.runner import load_fold_model, run_study
+from trainers.models.checkpoint import load_fold_model
+from trainers.runner import run_study
 
 
 def test_crop_boxes_at_224_follow_the_paper_fractions() -> None:

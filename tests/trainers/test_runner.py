@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,8 @@ from trainers.data.manifest import Manifest
 from trainers.errors import DataError
 from trainers.methods import create_method
 from trainers.methods.base import Batch, FoldContext
-from trainers.runner import load_fold_model, run_study
+from trainers.models.checkpoint import load_fold_model
+from trainers.runner import run_study
 
 HISTORY_COLUMNS = ["epoch", "lr_backbone", "lr_head", "loss"]
 STUDY_KEYS = {"schema", "study", "preset", "config", "models", "arms", "k", "folds", "seed", "manifest_hash",
@@ -132,6 +135,24 @@ def test_load_fold_model_round_trip(kd_run: Path) -> None:
     embeddings = np.load(directory / "embeddings.npy")
     with torch.no_grad():
         assert np.allclose(model.embed(normalise(to_float(images))).numpy(), embeddings, atol=1e-4)
+
+
+def test_loading_a_fold_model_imports_neither_the_runner_nor_the_demo(kd_run: Path) -> None:
+    """interp rebuilds models through trainers.models.checkpoint, which imports only the model registry."""
+    fold = kd_run / "baseline-nm" / "fold-0"
+    code = (
+        "import sys\n"
+        "from trainers.models.checkpoint import load_fold_model\n"
+        f"model, config = load_fold_model({str(fold)!r})\n"
+        "print(config['model'], sorted(m for m in sys.modules if m.startswith(FORBIDDEN)))\n"
+        "import interp.audit.pipeline\n"
+        "print(sorted(m for m in sys.modules if m.startswith(FORBIDDEN)))\n"
+    )
+    forbidden = "FORBIDDEN = ('trainers.runner', 'trainers.loop', 'trainers.data.demo')\n"
+    result = subprocess.run([sys.executable, "-c", forbidden + code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2], check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["baseline-nm []", "[]"]
 
 
 def test_rerun_with_other_config_or_manifest_is_refused(kd_run: Path, small_manifest: Path, tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ from trainers.models.scan import (
     scan_cci_loss,
 )
 from trainers.models.vggface2 import load_vggface2_pickle, torchvision_key
-from trainers.runner import load_fold_model, run_study
+from trainers.models.checkpoint import load_fold_model
+from trainers.runner import run_study
 
 
 def coverage(height: int, width: int) -> np.ndarray:

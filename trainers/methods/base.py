@@ -24,7 +24,7 @@ files). A method decides only what differs, by overriding these hooks:
     :mod:`trainers.models`).
 ``architecture_options()``
     Keyword options of the registered model factory, stored in the checkpoint so that
-    :func:`trainers.rundir.load_fold_model` can rebuild the model.
+    :func:`trainers.models.checkpoint.load_fold_model` can rebuild the model.
 ``training_set(table)``
     The method's own training subset of the fold's training rows: a :class:`TrainingSet` of
     ``(n, V)`` row indices into the image cache (``V`` views per sample, e.g. a non-masked/masked

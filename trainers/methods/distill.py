@@ -52,7 +52,7 @@ class Distill(Method):
 
     def prepare(self, context: FoldContext) -> None:
         """Load the fold's teacher and check it never saw a validation subject."""
-        from trainers.rundir import load_fold_model
+        from trainers.models.checkpoint import load_fold_model
 
         teacher_dir = context.run_dir / TEACHER / f"fold-{context.fold}"
         teacher, teacher_config = load_fold_model(teacher_dir)
