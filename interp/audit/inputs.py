@@ -18,6 +18,7 @@ from PIL import Image
 from interp.audit.sanity import evidence_to_input_frame
 from interp.regions.areas import AREAS, Geometry
 from interp.regions.geometry import Box, region_masks, to_input_frame
+from trainers.data.align import face_rolls, level_points
 from trainers.data.cache import crop_boxes, load_images
 from trainers.data.labels import CLASSES
 from trainers.data.landmarks import resolve_layout
@@ -66,6 +67,7 @@ class RunImages:
     def __init__(self, table: pd.DataFrame, root: Path) -> None:
         self.manifest = Manifest(table, root)
         self._row = {image_id: row for row, image_id in enumerate(self.manifest.table["image_id"])}
+        self._rolls = face_rolls(self.manifest)
         self._arrays: dict[tuple[int, bool], np.ndarray] = {}
 
     def row(self, image_id: str) -> int:
@@ -85,8 +87,8 @@ class RunImages:
         boxes = crop_boxes(self.manifest, rows, face_crop)
         polygons: list[np.ndarray | None] = []
         regions: dict[str, list[np.ndarray]] = {name: [] for name in AREAS}
-        for (_, record), box in zip(table.iterrows(), boxes):
-            geometry = self._geometry(record, box, size)
+        for row, (_, record), box in zip(rows, table.iterrows(), boxes):
+            geometry = self._geometry(record, box, self._rolls[row] if face_crop else 0.0, size)
             for name, region in region_masks(geometry, size, (size, size)).items():
                 regions[name].append(region)
             polygons.append(geometry.mask_polygon)
@@ -101,14 +103,15 @@ class RunImages:
             boxes=boxes,
         )
 
-    def _geometry(self, record: pd.Series, box: Box, size: int) -> Geometry:
+    def _geometry(self, record: pd.Series, box: Box, roll: float, size: int) -> Geometry:
         landmarks = self._points(record, "landmarks")
         try:
             layout = None if landmarks is None else resolve_layout(record["landmark_layout"], landmarks)
         except DataError as exc:
             raise DataError(f"manifest image {record['image_id']}: {exc}") from exc
-        return Geometry(mask_polygon=to_input_frame(self._points(record, "mask_polygon"), box, size),
-                        landmarks=to_input_frame(landmarks, box, size), layout=layout)
+        polygon = self._points(record, "mask_polygon")
+        return Geometry(mask_polygon=to_input_frame(level_points(polygon, box, roll), box, size),
+                        landmarks=to_input_frame(level_points(landmarks, box, roll), box, size), layout=layout)
 
     def _points(self, record: pd.Series, column: str) -> np.ndarray | None:
         try:

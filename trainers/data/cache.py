@@ -8,8 +8,10 @@ changed manifest gets a new cache and an unchanged one is reused across runs. Th
 
 Face crop: the ``face_box`` column (``"x0,y0,x1,y1"``) when the manifest has one, else the bounding
 box of the landmarks widened by :data:`LANDMARK_MARGIN`, else the whole image. The region is made
-square (by its longer side, kept inside the image) and resized with Lanczos filtering. Box and
-landmark coordinates refer to the image as displayed, i.e. after its EXIF orientation.
+square (by its longer side, kept inside the image) and resized with Lanczos filtering; when the
+manifest has a ``face_roll`` (from ``data faces``) the crop is turned about its centre so that the
+eyes are level (:mod:`trainers.data.align`). Box and landmark coordinates refer to the image as
+displayed, i.e. after its EXIF orientation.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from PIL import Image, ImageOps
 from tqdm import tqdm
 
 from trainers.atomic import atomic_path
+from trainers.data.align import face_rolls, levelled_crop, roll_key
 from trainers.data.manifest import Manifest, content_hash, parse_points
 from trainers.errors import DataError
 
@@ -56,12 +59,14 @@ def default_cache_dir() -> Path:
 def cache_path(manifest: Manifest, size: int, face_crop: bool = True, cache_dir: Path | None = None) -> Path:
     """Where the cache of ``manifest`` at ``size`` pixels (with or without face crop) lives.
 
-    The key covers the manifest's content hash, the ``face_box`` column when cropping, the size,
-    the crop flag and :data:`CACHE_VERSION`.
+    The key covers the manifest's content hash, the ``face_box`` and ``face_roll`` columns when
+    cropping, the size, the crop flag and :data:`CACHE_VERSION`.
     """
     digest = hashlib.sha256(content_hash(manifest).encode())
     if face_crop and "face_box" in manifest.table.columns:
         digest.update(manifest.table["face_box"].map(_text).str.cat(sep="\n").encode())
+    if face_crop:
+        digest.update(roll_key(manifest).encode())
     crop = "face" if face_crop else "full"
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     return folder / f"images-v{CACHE_VERSION}-{digest.hexdigest()[:32]}-{size}px-{crop}.npy"
@@ -110,7 +115,8 @@ def load_images(
     if face_crop:
         log.info("image cache: %d of %d images have no face box or landmarks; using the whole image",
                  sum(region is None for region in regions), len(regions))
-    _build(manifest, regions, size, target, workers or min(8, os.cpu_count() or 1))
+    rolls = face_rolls(manifest) if face_crop else [0.0] * len(manifest)
+    _build(manifest, regions, rolls, size, target, workers or min(8, os.cpu_count() or 1))
     log.info("image cache: wrote %s", target)
     return np.load(target, mmap_mode="r")
 
@@ -129,13 +135,14 @@ def _open_cached(target: Path, shape: tuple[int, ...]) -> np.ndarray | None:
     return array
 
 
-def _build(manifest: Manifest, regions: list[Region | None], size: int, target: Path, workers: int) -> None:
+def _build(manifest: Manifest, regions: list[Region | None], rolls: list[float], size: int, target: Path,
+           workers: int) -> None:
     paths = manifest.abspaths()
     ids = manifest.table["image_id"].tolist()
 
     def decode_row(row: int) -> np.ndarray:
         try:
-            return decode_image(paths[row], size, regions[row])
+            return decode_image(paths[row], size, regions[row], rolls[row])
         except _DECODE_ERRORS as exc:
             raise DataError(
                 f"{paths[row]} (image_id {ids[row]}): cannot decode ({exc}); run "
@@ -155,7 +162,7 @@ def _build(manifest: Manifest, regions: list[Region | None], size: int, target: 
             del array
 
 
-def decode_image(path: Path, size: int, region: Region | None = None) -> np.ndarray:
+def decode_image(path: Path, size: int, region: Region | None = None, roll: float = 0.0) -> np.ndarray:
     """Decode one image to a ``(size, size, 3)`` uint8 RGB array.
 
     Parameters
@@ -167,6 +174,9 @@ def decode_image(path: Path, size: int, region: Region | None = None) -> np.ndar
     region
         Face box ``(x0, y0, x1, y1)`` in displayed-image coordinates, or ``None`` for the whole
         image; it is squared and kept inside the image.
+    roll
+        Degrees to turn the face crop (counter-clockwise) about its centre to level the eyes
+        (:func:`trainers.data.align.levelled_crop`); ignored without ``region``.
     """
     with Image.open(path) as image:
         width, height = image.size
@@ -180,6 +190,8 @@ def decode_image(path: Path, size: int, region: Region | None = None) -> np.ndar
         upright = ImageOps.exif_transpose(image)
     rgb = to_rgb(upright)
     box = tuple(min(max(v * factor, 0.0), limit) for v, limit in zip(box, rgb.size * 2))
+    if roll and region is not None:
+        return np.asarray(levelled_crop(rgb, box, roll, size), dtype=np.uint8)
     resized = rgb.resize((size, size), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
     return np.asarray(resized, dtype=np.uint8)
 
@@ -197,7 +209,9 @@ def crop_boxes(manifest: Manifest, rows: list[int], face_crop: bool = True) -> l
     """:func:`crop_box` of the images on ``rows`` of ``manifest``, as :func:`load_images` crops them.
 
     Geometry in displayed-image coordinates maps into a cached input of side ``size`` as
-    ``(point - (x0, y0)) * size / (x1 - x0, y1 - y0)``. Only the image headers are read.
+    ``(point - (x0, y0)) * size / (x1 - x0, y1 - y0)``, after
+    :func:`trainers.data.align.level_points` with the row's roll (:func:`trainers.data.align.face_rolls`)
+    when the crop is levelled. Only the image headers are read.
     """
     regions = face_regions(manifest) if face_crop else [None] * len(manifest)
     paths = manifest.abspaths()
