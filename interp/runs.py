@@ -19,8 +19,6 @@ import pandas as pd
 from trainers import rundir
 from trainers.errors import DataError
 
-SUBSETS: tuple[str, ...] = ("NM", "M")
-
 
 class PartialRunWarning(UserWarning):
     """A run is read although some of its folds are missing or unfinished."""

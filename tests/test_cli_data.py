@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.data import fixtures
 from trainers.cli import main
-from trainers.data import fixtures
 from trainers.data.manifest import Manifest, content_hash
 
 

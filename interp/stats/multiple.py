@@ -17,10 +17,6 @@ from statsmodels.stats.multitest import multipletests
 from trainers.errors import DataError
 
 METHODS: dict[str, str] = {"holm": "holm", "bh": "fdr_bh"}
-REFERENCES: dict[str, str] = {
-    "holm": "Holm (1979), A simple sequentially rejective multiple test procedure, Scand. J. Statist. 6",
-    "bh": "Benjamini and Hochberg (1995), Controlling the false discovery rate, JRSS B 57",
-}
 
 
 class UnderpoweredFamilyWarning(UserWarning):

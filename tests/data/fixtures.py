@@ -1,4 +1,4 @@
-"""Small synthetic datasets in every supported layout, for tests and demos.
+"""Small synthetic datasets in every supported layout, for the tests (written as real image files).
 
 Each image is a real PNG or JPEG: a coloured background per subject, a face-like ellipse, a
 shape per expression and, on masked images, a "mask" over the lower face, so decoding and

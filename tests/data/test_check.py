@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from trainers.data import fixtures
+from tests.data import fixtures
 from trainers.data.check import MAX_LISTED, check_manifest, format_report
 from trainers.data.importers import import_dataset
 from trainers.data.manifest import Manifest

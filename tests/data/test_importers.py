@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from trainers.data import fixtures
+from tests.data import fixtures
 from trainers.data.importers import IMPORTERS, import_dataset, run_import
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import Manifest, content_hash, summary

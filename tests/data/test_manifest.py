@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trainers.data.fixtures import draw_face, save_image
+from tests.data.fixtures import draw_face, save_image
 from trainers.data.labels import CLASSES, normalise_label
 from trainers.data.manifest import (
     Manifest,

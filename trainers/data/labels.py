@@ -59,8 +59,3 @@ def normalise_label(value: object, numeric: NumericOrder | None = None) -> str:
         span = "1-7" if numeric == "rafdb1" else "0-6"
         raise ValueError(f"label index {value!r} is outside {span} ({numeric} order)")
     raise ValueError(f"unknown label {value!r}; expected one of {', '.join(CLASSES)} (or a synonym)")
-
-
-def class_index(name: str) -> int:
-    """Index of a canonical class name in :data:`CLASSES`."""
-    return CLASSES.index(name)

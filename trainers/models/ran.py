@@ -162,11 +162,6 @@ class RegionAttentionNetwork(nn.Module):
         crop_features = pooled.view(len(CROPS), batch, -1).transpose(0, 1)
         return self.head(crop_features)
 
-    def forward_with_attention(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(logits, alpha, beta)``; alpha and beta are ``(B, 6)`` in :data:`CROPS` order."""
-        out = self.run(x)
-        return out.logits, out.alpha, out.beta
-
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """The relation-attended vector ``P`` (``2 d``: 1024 for ResNet-18, 4096 for ResNet-50)."""
         return self.run(x).attended
