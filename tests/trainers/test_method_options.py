@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,3 +100,14 @@ def test_study_records_every_arms_settings_and_resume_checks_them(tiny_manifest:
             run_study(tiny_manifest, config, "quick", ["ran"], out, device="cpu")
     finally:
         ARMS.add("ran", arm, origin=origin)
+
+
+@pytest.mark.slow
+def test_module_entry_point_exits_2_on_a_bad_option(tiny_manifest: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "trainers", "run", "--data", str(tiny_manifest), "--preset", "smoke",
+                           "--models", "cl", "--out", str(out), "--set", "cl.normalise=ture"],
+                          capture_output=True, text=True, env={**os.environ, "MASKFER_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 2, done.stderr
+    assert "--set cl: option 'normalise' = 'ture': expected bool" in done.stderr
+    assert not out.exists() and not (tmp_path / "cache").exists()
