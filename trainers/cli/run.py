@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the config, train, print the summary table."""
-    from trainers.methods import arm_names, set_options
+    from trainers.methods import arm_names, check_config, set_options
     from trainers.runner import format_summary, run_study
 
     config = load_preset(args.preset)
@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         config = override(config, methods={**config.methods, "scan": scan})
     config = set_options(config, parse_assignments(args.set, "ARM.OPTION=VALUE"))
     models = [name.strip() for name in args.models.split(",") if name.strip()] if args.models else arm_names()
+    check_config(config, models)  # every arm's options, before an executor starts or a file is written
     summary = run_study(args.data, config, Path(args.preset).stem, models, args.out, device=args.device)
     print(format_summary(summary))
     print(f"summary: {args.out / 'summary.csv'}")
