@@ -56,9 +56,7 @@ def build(cls: type[T], values: Mapping[str, Any] | None, where: str) -> T:
     typed = parse_fields(cls, values, where)
     try:
         return cls(**typed)
-    except DataError as exc:
-        raise DataError(f"{where}: {exc}") from exc
-    except TypeError as exc:  # a required field without a value
+    except (DataError, TypeError) as exc:  # a choice checked in __post_init__, a required field left out
         raise DataError(f"{where}: {exc}") from exc
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from interp.audit.coverage import ESTIMATED, EXACT, NONE
 from interp.audit.sanity import evidence_to_input_frame
 from interp.regions.areas import AREAS, Geometry
 from interp.regions.geometry import Box, region_masks, to_input_frame
@@ -23,6 +24,7 @@ from trainers.data.cache import crop_boxes, load_images
 from trainers.data.labels import CLASSES
 from trainers.data.landmarks import resolve_layout
 from trainers.data.manifest import Manifest, parse_points
+from trainers.data.masking.outline import REQUIRED_GROUPS, lower_face_polygon
 from trainers.errors import DataError
 
 
@@ -39,9 +41,14 @@ class Selection:
     regions
         ``(n, size, size)`` boolean mask of every registered region (``"mask"``, ``"eyes"``, ...).
     polygons
-        Mask polygon of each image in input pixels (``None`` where the manifest has none).
+        Mask polygon of each image in input pixels (``None`` where there is none).
     boxes
         Crop of the stored image shown in each input.
+    polygon_sources
+        Per image: ``exact`` (a drawn mask's outline), ``estimated`` (the lower-face polygon from
+        its own landmarks, by ``data faces`` or, without a polygon in the manifest, here) or ``none``.
+    has_landmarks
+        Per image: whether it has landmarks.
     """
 
     image_ids: list[str]
@@ -51,6 +58,8 @@ class Selection:
     regions: dict[str, np.ndarray]
     polygons: list[np.ndarray | None]
     boxes: list[Box]
+    polygon_sources: list[str]
+    has_landmarks: np.ndarray
 
 
 class RunImages:
@@ -86,12 +95,14 @@ class RunImages:
         table = self.manifest.table.iloc[rows]
         boxes = crop_boxes(self.manifest, rows, face_crop)
         polygons: list[np.ndarray | None] = []
+        sources: list[str] = []
         regions: dict[str, list[np.ndarray]] = {name: [] for name in AREAS}
         for row, (_, record), box in zip(rows, table.iterrows(), boxes):
-            geometry = self._geometry(record, box, self._rolls[row] if face_crop else 0.0, size)
+            geometry, source = self._geometry(record, box, self._rolls[row] if face_crop else 0.0, size)
             for name, region in region_masks(geometry, size, (size, size)).items():
                 regions[name].append(region)
             polygons.append(geometry.mask_polygon)
+            sources.append(source)
         empty = np.zeros((0, size, size), dtype=bool)
         return Selection(
             image_ids=list(image_ids),
@@ -101,17 +112,24 @@ class RunImages:
             regions={name: np.stack(stack) if stack else empty for name, stack in regions.items()},
             polygons=polygons,
             boxes=boxes,
+            polygon_sources=sources,
+            has_landmarks=(table["landmarks"] != "").to_numpy(dtype=bool),
         )
 
-    def _geometry(self, record: pd.Series, box: Box, roll: float, size: int) -> Geometry:
+    def _geometry(self, record: pd.Series, box: Box, roll: float, size: int) -> tuple[Geometry, str]:
+        """The image's geometry in the input frame and where its mask polygon came from."""
         landmarks = self._points(record, "landmarks")
         try:
             layout = None if landmarks is None else resolve_layout(record["landmark_layout"], landmarks)
         except DataError as exc:
             raise DataError(f"manifest image {record['image_id']}: {exc}") from exc
         polygon = self._points(record, "mask_polygon")
-        return Geometry(mask_polygon=to_input_frame(level_points(polygon, box, roll), box, size),
-                        landmarks=to_input_frame(level_points(landmarks, box, roll), box, size), layout=layout)
+        source = (record["mask_polygon_source"] or EXACT) if polygon is not None else NONE
+        if polygon is None and layout is not None and layout.has(*REQUIRED_GROUPS):
+            polygon, source = lower_face_polygon(landmarks, layout), ESTIMATED  # its own landmarks, never a partner's
+        geometry = Geometry(mask_polygon=to_input_frame(level_points(polygon, box, roll), box, size),
+                            landmarks=to_input_frame(level_points(landmarks, box, roll), box, size), layout=layout)
+        return geometry, source
 
     def _points(self, record: pd.Series, column: str) -> np.ndarray | None:
         try:
