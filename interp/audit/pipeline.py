@@ -6,7 +6,10 @@ validation images (both images of every pair) and writes, under ``analysis/attri
 - ``images.parquet``/``.csv``: one row per (model, fold, image) with every region metric;
 - ``maps/<model>/fold-<k>.npz``: low-resolution maps (``image_id``, ``maps``, ``targets``, ``preds``);
 - ``overlays/``: figure-6 style PNGs for a few pairs and ``figure6.png`` (rows = models);
-- ``summary``, ``comparisons`` and ``metrics`` tables; ``sanity/`` tables; ``audit.json``.
+- ``summary``, ``comparisons`` and ``metrics`` tables; ``sanity/`` tables; ``audit.json``;
+- ``summary_by_polygon``: the summary split by where the mask polygon came from (``exact`` or
+  ``estimated`` from landmarks); the summary and ``audit.json`` carry the shares of images whose
+  polygon is estimated or missing and of those without landmarks (:mod:`interp.audit.coverage`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tqdm.auto import tqdm
 
 from interp.attribution import ATTRIBUTIONS, create, to_model_input
 from interp.audit.aggregate import BaselineTest, compare_to_baseline, summarise
+from interp.audit.coverage import coverage_by_subset, coverage_warning, geometry_coverage, summary_by_polygon
 from interp.audit.inputs import RunImages, Selection
 from interp.audit.overlays import contact_sheet, overlay, save_png
 from interp.audit.sanity import cross_fold_consistency, evidence_agreement, faithfulness, randomisation_curve
@@ -216,6 +220,7 @@ def _audit_fold(model: nn.Module, selection: Selection, setting: _FoldSetting, c
         "correct": preds == selection.labels, "masked": selection.masked,
         "target": [CLASSES[i] for i in result.targets], "method": config.method,
         "mask_share": selection.regions["mask"].mean(axis=(1, 2)),
+        "mask_polygon_source": selection.polygon_sources, "has_landmarks": selection.has_landmarks,
     })
     for name, values in score_regions(result.maps, selection.regions).items():
         frame[name] = values
@@ -298,7 +303,17 @@ def _write_table(frame: pd.DataFrame, base: Path) -> list[Path]:
 def _write_tables(run: Run, out: Path, config: AuditConfig, collected: _Collected) -> list[Path]:
     images = pd.concat(collected.rows, ignore_index=True)
     written = _write_table(images, out / "images")
-    written += _write_table(summarise(images), out / "summary")
+    coverage = geometry_coverage(images)
+    warning = coverage_warning(coverage)
+    if warning:
+        log.warning("attention audit: %s", warning)
+    summary = summarise(images)
+    if not summary.empty:
+        summary = summary.merge(coverage_by_subset(images), on=["model", "subset"], how="left")
+    written += _write_table(summary, out / "summary")
+    by_polygon = summary_by_polygon(images, summarise)
+    if not by_polygon.empty:
+        written += _write_table(by_polygon, out / "summary_by_polygon")
     written += _write_table(pd.DataFrame(metric_metadata()), out / "metrics")
     comparisons = _comparisons(run, images, config)
     if not comparisons.empty:
@@ -311,6 +326,7 @@ def _write_tables(run: Run, out: Path, config: AuditConfig, collected: _Collecte
                    "description": ATTRIBUTIONS[config.method].description,
                    "reference": ATTRIBUTIONS[config.method].reference},
                    "metrics": metric_metadata(), "images": len(images),
+                   "geometry": {**coverage, "warning": warning},
                    "files": sorted(p.relative_to(out).as_posix() for p in written)}
     with atomic_open(out / "audit.json") as handle:
         json.dump(description, handle, indent=1)
