@@ -20,7 +20,7 @@ from interp.audit.sanity import evidence_to_input_frame
 from interp.regions.areas import AREAS, Geometry
 from interp.regions.geometry import Box, region_masks, to_input_frame
 from trainers.data.align import face_rolls, level_points
-from trainers.data.cache import crop_boxes, load_images
+from trainers.data.cache import crop_box, crop_boxes, load_images
 from trainers.data.labels import CLASSES
 from trainers.data.landmarks import resolve_layout
 from trainers.data.manifest import Manifest, parse_points
@@ -153,6 +153,6 @@ class RunImages:
                 raise DataError(f"{source}: evidence map of image {image_id} named in the manifest is missing; "
                                 "restore it or clear the evidence column")
             with Image.open(self.manifest.abspath(record["path"])) as image:
-                frame = image.size
+                frame = crop_box(image, None)[2:]  # the whole displayed (EXIF-upright) image: (0, 0, w, h)
             maps.append(evidence_to_input_frame(np.load(source, allow_pickle=False), frame, box, size))
         return np.stack(maps) if maps else None

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from trainers.data.landmarks import DEMO_148, LAYOUTS, MEDIAPIPE_478, resolve_layout
-from trainers.data.manifest import Manifest
+from trainers.data.manifest import Manifest, parse_points
 from trainers.errors import DataError
 
 
@@ -69,11 +69,17 @@ def test_manifest_refuses_an_unknown_layout_name(tmp_path):
         Manifest(_table("dlib68"), tmp_path)
 
 
-def test_manifest_rebases_evidence_paths_like_image_paths(tmp_path):
-    table = _table("")
+def test_manifest_rebases_evidence_and_geometry_files_like_image_paths(tmp_path):
+    table = _table("five-point")
     table["evidence"] = "evidence/a.npy"
-    manifest = Manifest(table, tmp_path / "data")
-    manifest.save(tmp_path / "elsewhere" / "m.csv")
+    table["landmarks"] = "geometry/a.json"
+    table["mask_polygon"] = "[[1, 2], [3, 4], [5, 1]]"
+    (tmp_path / "data" / "geometry").mkdir(parents=True)
+    (tmp_path / "data" / "geometry" / "a.json").write_text("[[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]]")
+    Manifest(table, tmp_path / "data").save(tmp_path / "elsewhere" / "m.csv")
     loaded = Manifest.load(tmp_path / "elsewhere" / "m.csv")
-    assert loaded.table.at[0, "evidence"] == "../data/evidence/a.npy"
-    assert loaded.abspath(loaded.table.at[0, "evidence"]).resolve() == (tmp_path / "data" / "evidence" / "a.npy")
+    row = loaded.table.iloc[0]
+    assert row["evidence"] == "../data/evidence/a.npy" and row["landmarks"] == "../data/geometry/a.json"
+    assert row["mask_polygon"] == "[[1, 2], [3, 4], [5, 1]]"  # inline points stay as they are
+    assert loaded.abspath(row["evidence"]).resolve() == (tmp_path / "data" / "evidence" / "a.npy")
+    assert parse_points(row["landmarks"], loaded.root).shape == (5, 2)

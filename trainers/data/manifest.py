@@ -39,6 +39,8 @@ POLYGON_SOURCES: tuple[str, ...] = ("exact", "estimated")
 """Values of ``mask_polygon_source`` (besides empty)."""
 PATH_COLUMNS: tuple[str, ...] = ("path", "evidence")
 """Columns holding a file path relative to the dataset root (rebased together)."""
+GEOMETRY_COLUMNS: tuple[str, ...] = ("landmarks", "mask_polygon")
+"""Columns holding inline JSON points or a path relative to the dataset root (paths are rebased)."""
 COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 STRING_COLUMNS: tuple[str, ...] = ("image_id", "path", "subject", "label", "pair_id", "source")
 
@@ -85,10 +87,14 @@ class Manifest:
         """The same images with paths made relative to ``new_root``."""
         new_root = Path(new_root).resolve()
         table = self.table.copy()
+
+        def rebase(relative: str) -> str:
+            return Path(os.path.relpath(self.root / relative, new_root)).as_posix()
+
         for column in PATH_COLUMNS:
-            table[column] = [
-                Path(os.path.relpath(self.root / p, new_root)).as_posix() if p else "" for p in table[column]
-            ]
+            table[column] = [rebase(p) if p else "" for p in table[column]]
+        for column in GEOMETRY_COLUMNS:  # a cell is inline JSON or a file path
+            table[column] = [rebase(c) if c and not c.lstrip().startswith("[") else c for c in table[column]]
         return Manifest(table, new_root)
 
     def save(self, target: str | os.PathLike) -> Path:
