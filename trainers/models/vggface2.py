@@ -12,7 +12,6 @@ numpy array constructors only.
 
 from __future__ import annotations
 
-import logging
 import pickle
 import re
 from pathlib import Path
@@ -22,9 +21,7 @@ import torch
 from torch import nn
 
 from trainers.errors import DataError
-from trainers.models.weights import LoadReport
-
-log = logging.getLogger(__name__)
+from trainers.models.weights import LoadReport, apply_matched
 
 SKIPPED = re.compile(r"^(layer4\.|fc\.|classifier)")
 _ALLOWED_GLOBALS = {
@@ -131,14 +128,5 @@ def load_vggface2_pickle(model: nn.Module, path: str | Path, *, trust_pickle: bo
     # num_batches_tracked counters are bookkeeping, not weights: a Caffe file never has them
     expected = [k for k in target if not k.endswith("num_batches_tracked")]
     report = LoadReport(str(path), len(matched), len(expected) - len(matched), unexpected, mismatched, skipped)
-    log.info(
-        "VGGFace2 weights %s: %d matched, %d missing, %d unexpected, %d shape-mismatched, %d skipped (layer4/fc)",
-        path, report.matched, report.missing, report.unexpected, report.mismatched, report.skipped,
-    )
-    if not matched:
-        raise DataError(
-            f"{path}: none of its {len(arrays)} arrays matches the {type(model).__name__} backbone "
-            f"(e.g. {next(iter(arrays), '-')!r} vs {next(iter(target), '-')!r}); pass ResNet-50 VGGFace2 weights"
-        )
-    model.backbone.load_state_dict(matched, strict=False)
-    return report
+    return apply_matched(model, matched, report, list(arrays), "arrays", "layer4/fc arrays",
+                         "pass ResNet-50 VGGFace2 weights")

@@ -110,15 +110,37 @@ def load_state_dict(model: nn.Module, state: dict, name: str) -> LoadReport:
         mismatched=mismatched,
         skipped=skipped,
     )
-    log.info(
-        "weights %s: %d matched, %d missing, %d unexpected, %d shape-mismatched, %d classifier keys skipped",
-        name, report.matched, report.missing, report.unexpected, report.mismatched, report.skipped,
-    )
+    return apply_matched(model, matched, report, list(state), "keys", "classifier keys",
+                         "pass weights of the same architecture")
+
+
+def apply_matched(model: nn.Module, matched: dict[str, torch.Tensor], report: LoadReport, file_keys: list,
+                  unit: str, skipped: str, fix: str) -> LoadReport:
+    """Log ``report``, refuse a load where nothing matched, and load ``matched`` into ``model.backbone``.
+
+    Parameters
+    ----------
+    matched
+        Backbone key -> tensor of the right shape.
+    file_keys
+        The names in the file, for the message (``unit`` says what they are: ``"keys"``, ``"arrays"``).
+    skipped
+        What the loader skips on purpose (``"classifier keys"``), for the log.
+    fix
+        What to pass instead, ending the error message.
+
+    Raises
+    ------
+    DataError
+        When ``matched`` is empty: the file is for another architecture.
+    """
+    log.info("weights %s: %d matched, %d missing, %d unexpected, %d shape-mismatched, %d %s skipped", report.source,
+             report.matched, report.missing, report.unexpected, report.mismatched, report.skipped, skipped)
     if not matched:
         raise DataError(
-            f"{name}: none of its {len(state)} keys matches the {type(model).__name__} backbone "
-            f"(e.g. file key {next(iter(state), '-')!r} vs model key {next(iter(target), '-')!r}); "
-            "pass weights of the same architecture"
+            f"{report.source}: none of its {len(file_keys)} {unit} matches the {type(model).__name__} backbone "
+            f"(e.g. file key {next(iter(file_keys), '-')!r} vs model key "
+            f"{next(iter(model.backbone.state_dict()), '-')!r}); {fix}"
         )
     model.backbone.load_state_dict(matched, strict=False)
     return report
