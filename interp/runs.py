@@ -125,14 +125,15 @@ class Run:
 
         Returns
         -------
-        DataFrame with ``fold``, ``n_train`` (images outside the fold), ``n_test`` (images in it).
+        DataFrame with ``fold``, ``n_train`` (images trained on), ``n_test`` (images evaluated).
         """
         table = self.manifest()
         if subset is not None:
             table = table[table["masked"] == (subset == "M")]
-        counts = table["fold"].value_counts()
-        rows = [{"fold": f, "n_train": int(len(table) - counts.get(f, 0)), "n_test": int(counts.get(f, 0))}
-                for f in self.folds]
+        rows = []
+        for fold in self.folds:
+            train, test = rundir.fold_rows(table, fold)  # a cross-dataset run tests every fold on the other dataset
+            rows.append({"fold": fold, "n_train": int(train.sum()), "n_test": int(test.sum())})
         return pd.DataFrame(rows)
 
     def files(self, name: str) -> list[Path]:

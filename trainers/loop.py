@@ -67,8 +67,9 @@ def train_fold(method: Method, context: FoldContext, images: np.ndarray | torch.
         The fold's predictions (also written to ``predictions.csv``).
     """
     config, device, table = method.config, context.device, context.table
-    train = method.training_set(table[table["fold"] != context.fold])
-    validation = table[table["fold"] == context.fold]
+    training_rows, validation_rows = rundir.fold_rows(table, context.fold)
+    train = method.training_set(table[training_rows])
+    validation = table[validation_rows]
     if len(train) < 2 or validation.empty:
         raise DataError(f"{method.name} fold {context.fold}: {len(train)} training samples and "
                         f"{len(validation)} validation images; the fold needs both (check the subsets and pairs)")

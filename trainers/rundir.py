@@ -100,6 +100,29 @@ def write_manifest(run_dir: Path, manifest: Manifest) -> None:
     manifest.save(Path(run_dir) / MANIFEST_FILE)
 
 
+ROLE_COLUMN = "role"
+"""Frozen-manifest column of a cross-dataset run: ``train`` (the training dataset, with folds) or
+``test`` (the dataset every fold is evaluated on, with fold :data:`TEST_FOLD`)."""
+TRAIN_ROLE, TEST_ROLE = "train", "test"
+TEST_FOLD = -1
+
+
+def fold_rows(table: pd.DataFrame, fold: int) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks of the rows that fold ``fold`` trains on and is evaluated on.
+
+    Within one dataset fold ``k`` is held out: training is every other fold. In a cross-dataset run
+    (test rows in the :data:`ROLE_COLUMN`) training is the train rows outside fold ``k`` (all of
+    them when the train rows form a single fold) and evaluation is every test row.
+    """
+    folds = table["fold"].to_numpy()
+    if ROLE_COLUMN in table.columns and (table[ROLE_COLUMN] == TEST_ROLE).any():
+        train = (table[ROLE_COLUMN] == TRAIN_ROLE).to_numpy()
+        if len(np.unique(folds[train])) > 1:
+            train &= folds != fold
+        return train, (table[ROLE_COLUMN] == TEST_ROLE).to_numpy()
+    return folds != fold, folds == fold
+
+
 def read_manifest(run_dir: Path) -> pd.DataFrame:
     """The frozen manifest table with an int ``fold`` column."""
     path = Path(run_dir) / MANIFEST_FILE

@@ -61,6 +61,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from trainers import rundir
 from trainers.atomic import atomic_path
 from trainers.config import TrainConfig
 from trainers.data.labels import CLASSES
@@ -120,12 +121,12 @@ class FoldContext:
     @property
     def validation_subjects(self) -> set[str]:
         """Subjects of the fold's validation images."""
-        return set(self.table.loc[self.table["fold"] == self.fold, "subject"].astype(str))
+        return set(self.table.loc[rundir.fold_rows(self.table, self.fold)[1], "subject"].astype(str))
 
     @property
     def training_subjects(self) -> set[str]:
         """Subjects of the fold's training images."""
-        return set(self.table.loc[self.table["fold"] != self.fold, "subject"].astype(str))
+        return set(self.table.loc[rundir.fold_rows(self.table, self.fold)[0], "subject"].astype(str))
 
 
 @dataclass

@@ -1,0 +1,72 @@
+"""The frozen manifest of a cross-dataset run: train on one dataset, evaluate on another.
+
+Both manifests go into one table over a common root, told apart by the run directory's ``role``
+column (:data:`trainers.rundir.ROLE_COLUMN`): the training dataset's rows keep their folds, the
+test dataset's rows get fold :data:`trainers.rundir.TEST_FOLD` and ``test:``-prefixed image ids,
+subjects and pair ids (two datasets share no person, and their ids may collide). Labels match by
+name (every manifest holds class names); classes present on only one side are reported.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from trainers import rundir
+from trainers.data.labels import CLASSES
+from trainers.data.manifest import Manifest
+from trainers.errors import DataError
+
+log = logging.getLogger(__name__)
+
+TEST_PREFIX = "test:"
+
+
+def cross_dataset_table(train: Manifest, folds: pd.Series, test: Manifest) -> tuple[Manifest, dict]:
+    """One manifest (rooted at ``train``'s root) of both datasets, and the class report.
+
+    Parameters
+    ----------
+    train
+        The dataset trained on.
+    folds
+        Fold of each ``train`` row (all 0 to train each model on all of it).
+    test
+        The dataset every fold's model is evaluated on.
+
+    Returns
+    -------
+    tuple
+        The combined manifest (``fold`` and ``role`` columns) and a report: the classes of each
+        side and those missing on either.
+
+    Raises
+    ------
+    DataError
+        When the two datasets share no class.
+    """
+    train_table = train.table.assign(fold=np.asarray(folds, dtype=int), **{rundir.ROLE_COLUMN: rundir.TRAIN_ROLE})
+    other = test.rebased(train.root).table
+    test_table = other.assign(
+        image_id=TEST_PREFIX + other["image_id"], subject=TEST_PREFIX + other["subject"],
+        pair_id=np.where(other["pair_id"] != "", TEST_PREFIX + other["pair_id"], ""),
+        fold=rundir.TEST_FOLD, **{rundir.ROLE_COLUMN: rundir.TEST_ROLE},
+    )
+    report = class_report(train.table, test.table)
+    if not set(report["train_classes"]) & set(report["test_classes"]):
+        raise DataError("--data and --test-data share no class: a model trained on one cannot be scored on the other")
+    for side, missing in (("training", report["missing_in_train"]), ("test", report["missing_in_test"])):
+        if missing:
+            log.warning("cross-dataset: class(es) %s absent from the %s dataset", ", ".join(missing), side)
+    return Manifest(pd.concat([train_table, test_table], ignore_index=True), train.root), report
+
+
+def class_report(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, list[str]]:
+    """Classes of each side (in :data:`CLASSES` order) and those missing on either."""
+    train_classes = [c for c in CLASSES if c in set(train["label"])]
+    test_classes = [c for c in CLASSES if c in set(test["label"])]
+    return {"train_classes": train_classes, "test_classes": test_classes,
+            "missing_in_train": [c for c in test_classes if c not in train_classes],
+            "missing_in_test": [c for c in train_classes if c not in test_classes]}
