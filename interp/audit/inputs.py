@@ -2,12 +2,13 @@
 
 Images come from the image cache (:func:`trainers.data.cache.load_images`) at the fold's input
 size and crop, exactly as training saw them; the manifest's mask polygon and landmarks are mapped
-into that input frame through the cache's own crop boxes; ground-truth evidence maps (the demo
-dataset has them) are the files named in the manifest's ``evidence`` column.
+into that input frame by the cache's own :class:`~trainers.data.cache.InputFrame`; ground-truth
+evidence maps (the demo dataset has them) are the files named in the manifest's ``evidence`` column.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +19,15 @@ from PIL import Image
 from interp.audit.coverage import ESTIMATED, EXACT, NONE
 from interp.audit.sanity import evidence_to_input_frame
 from interp.regions.areas import AREAS, Geometry
-from interp.regions.geometry import Box, region_masks, to_input_frame
-from trainers.data.align import face_rolls, level_points
-from trainers.data.cache import crop_box, crop_boxes, load_images
+from interp.regions.geometry import region_masks
+from trainers.data.cache import InputFrame, crop_box, input_frames, load_images
 from trainers.data.labels import CLASSES
 from trainers.data.landmarks import resolve_layout
 from trainers.data.manifest import Manifest, parse_points
 from trainers.data.masking.outline import REQUIRED_GROUPS, lower_face_polygon
 from trainers.errors import DataError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,8 +44,8 @@ class Selection:
         ``(n, size, size)`` boolean mask of every registered region (``"mask"``, ``"eyes"``, ...).
     polygons
         Mask polygon of each image in input pixels (``None`` where there is none).
-    boxes
-        Crop of the stored image shown in each input.
+    frames
+        Where each stored image's pixels land in its input (crop box, eye-levelling roll, size).
     polygon_sources
         Per image: ``exact`` (a drawn mask's outline), ``estimated`` (the lower-face polygon from
         its own landmarks, by ``data faces`` or, without a polygon in the manifest, here) or ``none``.
@@ -57,7 +59,7 @@ class Selection:
     images: np.ndarray
     regions: dict[str, np.ndarray]
     polygons: list[np.ndarray | None]
-    boxes: list[Box]
+    frames: list[InputFrame]
     polygon_sources: list[str]
     has_landmarks: np.ndarray
 
@@ -76,7 +78,6 @@ class RunImages:
     def __init__(self, table: pd.DataFrame, root: Path) -> None:
         self.manifest = Manifest(table, root)
         self._row = {image_id: row for row, image_id in enumerate(self.manifest.table["image_id"])}
-        self._rolls = face_rolls(self.manifest)
         self._arrays: dict[tuple[int, bool], np.ndarray] = {}
 
     def row(self, image_id: str) -> int:
@@ -93,12 +94,12 @@ class RunImages:
         if key not in self._arrays:
             self._arrays[key] = load_images(self.manifest, size, face_crop=face_crop)
         table = self.manifest.table.iloc[rows]
-        boxes = crop_boxes(self.manifest, rows, face_crop)
+        frames = input_frames(self.manifest, rows, size, face_crop)
         polygons: list[np.ndarray | None] = []
         sources: list[str] = []
         regions: dict[str, list[np.ndarray]] = {name: [] for name in AREAS}
-        for row, (_, record), box in zip(rows, table.iterrows(), boxes):
-            geometry, source = self._geometry(record, box, self._rolls[row] if face_crop else 0.0, size)
+        for (_, record), frame in zip(table.iterrows(), frames):
+            geometry, source = self._geometry(record, frame)
             for name, region in region_masks(geometry, size, (size, size)).items():
                 regions[name].append(region)
             polygons.append(geometry.mask_polygon)
@@ -111,12 +112,12 @@ class RunImages:
             images=np.asarray(self._arrays[key][rows]),
             regions={name: np.stack(stack) if stack else empty for name, stack in regions.items()},
             polygons=polygons,
-            boxes=boxes,
+            frames=frames,
             polygon_sources=sources,
             has_landmarks=(table["landmarks"] != "").to_numpy(dtype=bool),
         )
 
-    def _geometry(self, record: pd.Series, box: Box, roll: float, size: int) -> tuple[Geometry, str]:
+    def _geometry(self, record: pd.Series, frame: InputFrame) -> tuple[Geometry, str]:
         """The image's geometry in the input frame and where its mask polygon came from."""
         landmarks = self._points(record, "landmarks")
         try:
@@ -127,8 +128,7 @@ class RunImages:
         source = (record["mask_polygon_source"] or EXACT) if polygon is not None else NONE
         if polygon is None and layout is not None and layout.has(*REQUIRED_GROUPS):
             polygon, source = lower_face_polygon(landmarks, layout), ESTIMATED  # its own landmarks, never a partner's
-        geometry = Geometry(mask_polygon=to_input_frame(level_points(polygon, box, roll), box, size),
-                            landmarks=to_input_frame(level_points(landmarks, box, roll), box, size), layout=layout)
+        geometry = Geometry(mask_polygon=frame.map(polygon), landmarks=frame.map(landmarks), layout=layout)
         return geometry, source
 
     def _points(self, record: pd.Series, column: str) -> np.ndarray | None:
@@ -144,15 +144,19 @@ class RunImages:
         dataset writes them); ``None`` when any selected image has none.
         """
         maps = []
-        for image_id, box in zip(selection.image_ids, selection.boxes):
+        for image_id, frame in zip(selection.image_ids, selection.frames):
             record = self.manifest.table.iloc[self.row(image_id)]
             if not record["evidence"]:
+                return None
+            if frame.roll:
+                log.warning("evidence check skipped: image %s is levelled by face_roll, which evidence maps "
+                            "do not follow", image_id)
                 return None
             source = self.manifest.abspath(record["evidence"])
             if not source.is_file():
                 raise DataError(f"{source}: evidence map of image {image_id} named in the manifest is missing; "
                                 "restore it or clear the evidence column")
             with Image.open(self.manifest.abspath(record["path"])) as image:
-                frame = crop_box(image, None)[2:]  # the whole displayed (EXIF-upright) image: (0, 0, w, h)
-            maps.append(evidence_to_input_frame(np.load(source, allow_pickle=False), frame, box, size))
+                shown = crop_box(image, None)[2:]  # the whole displayed (EXIF-upright) image: (0, 0, w, h)
+            maps.append(evidence_to_input_frame(np.load(source, allow_pickle=False), shown, frame.box, size))
         return np.stack(maps) if maps else None

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from trainers.data.cache import cache_path, crop_boxes, load_images, square_region
+from trainers.data.cache import InputFrame, cache_path, input_frames, load_images, square_region
 from trainers.data.manifest import Manifest
 from trainers.errors import DataError
 
@@ -88,7 +88,7 @@ def test_exif_orientation_is_applied(tmp_path):
 
 
 @pytest.mark.parametrize("face_crop", [True, False])
-def test_crop_boxes_map_geometry_onto_the_cached_pixels(tmp_path, face_crop):
+def test_input_frames_map_geometry_onto_the_cached_pixels(tmp_path, face_crop):
     # A red dot at displayed (60, 130) of an EXIF-turned JPEG must land on the mapped input point.
     displayed = Image.new("RGB", (200, 300), BLUE)
     displayed.paste(RED, (50, 120, 70, 140))
@@ -96,10 +96,16 @@ def test_crop_boxes_map_geometry_onto_the_cached_pixels(tmp_path, face_crop):
     manifest = make_manifest(tmp_path / "data", {"turned.jpg": stored}, {"turned.jpg": kwargs},
                              landmarks=["[[40, 100], [120, 160], [60, 130]]"])
     (image,) = load_images(manifest, 32, cache_dir=tmp_path / "cache", face_crop=face_crop)
-    (box,) = crop_boxes(manifest, [0], face_crop)
-    assert box == ((28.0, 78.0, 132.0, 182.0) if face_crop else (0.0, 0.0, 200.0, 300.0))
-    x, y = (np.array([60.0, 130.0]) - box[:2]) * 32 / (box[2] - box[0], box[3] - box[1])
+    (frame,) = input_frames(manifest, [0], 32, face_crop)
+    assert frame.box == ((28.0, 78.0, 132.0, 182.0) if face_crop else (0.0, 0.0, 200.0, 300.0))
+    ((x, y),) = frame.map(np.array([[60.0, 130.0]]))
     assert np.abs(image[int(y), int(x)].astype(int) - RED).max() <= 60
+
+
+def test_input_frame_scales_the_box_to_the_input():
+    frame = InputFrame((100.0, 50.0, 300.0, 250.0), 0.0, 64)
+    np.testing.assert_allclose(frame.map(np.array([[100.0, 50.0], [300.0, 250.0]])), [[0, 0], [64, 64]])
+    assert frame.map(None) is None
 
 
 def test_face_box_is_in_displayed_coordinates_of_a_large_jpeg(tmp_path):

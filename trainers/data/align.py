@@ -4,7 +4,8 @@ A manifest row's ``face_roll`` (degrees, written by ``data faces``) is the angle
 the subject's right eye to the left eye, positive when the left eye (on the image's right) is
 lower. The cached input shows the square crop box turned counter-clockwise by that angle about the
 box's centre, so the eyes lie on a horizontal line. Geometry (landmarks, mask polygons) maps into
-the cached input by :func:`level_points` and then the usual box scaling.
+the cached input by :meth:`trainers.data.cache.InputFrame.map`: :func:`level_points`, then the box
+scaling.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import logging
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from PIL import Image, ImageOps
 from tqdm import tqdm
 
 from trainers.atomic import atomic_path
-from trainers.data.align import face_rolls, levelled_crop, roll_key
+from trainers.data.align import face_rolls, level_points, levelled_crop, roll_key
 from trainers.data.manifest import Manifest, content_hash, parse_points
 from trainers.errors import DataError
 
@@ -111,11 +112,10 @@ def load_images(
     if cached is not None:
         log.info("image cache: reusing %s", target)
         return cached
-    regions = face_regions(manifest) if face_crop else [None] * len(manifest)
+    regions, rolls = _crops(manifest, face_crop)
     if face_crop:
         log.info("image cache: %d of %d images have no face box or landmarks; using the whole image",
                  sum(region is None for region in regions), len(regions))
-    rolls = face_rolls(manifest) if face_crop else [0.0] * len(manifest)
     _build(manifest, regions, rolls, size, target, workers or min(8, os.cpu_count() or 1))
     log.info("image cache: wrote %s", target)
     return np.load(target, mmap_mode="r")
@@ -205,21 +205,54 @@ def crop_box(image: Image.Image, region: Region | None) -> Region:
     return square_region(region, width, height) if region is not None else (0.0, 0.0, float(width), float(height))
 
 
-def crop_boxes(manifest: Manifest, rows: list[int], face_crop: bool = True) -> list[Region]:
-    """:func:`crop_box` of the images on ``rows`` of ``manifest``, as :func:`load_images` crops them.
+@dataclass(frozen=True)
+class InputFrame:
+    """Where one image's displayed pixels land in its cached input.
 
-    Geometry in displayed-image coordinates maps into a cached input of side ``size`` as
-    ``(point - (x0, y0)) * size / (x1 - x0, y1 - y0)``, after
-    :func:`trainers.data.align.level_points` with the row's roll (:func:`trainers.data.align.face_rolls`)
-    when the crop is levelled. Only the image headers are read.
+    Attributes
+    ----------
+    box
+        The square (or whole-image) box of the displayed image that the input shows (:func:`crop_box`).
+    roll
+        Degrees the box was turned about its centre to level the eyes (0 when not turned).
+    size
+        Side of the cached input in pixels.
     """
-    regions = face_regions(manifest) if face_crop else [None] * len(manifest)
+
+    box: Region
+    roll: float
+    size: int
+
+    def map(self, points: np.ndarray | None) -> np.ndarray | None:
+        """``(n, 2)`` displayed-image points (landmarks, polygons) in input pixels; ``None`` stays ``None``."""
+        if points is None:
+            return None
+        x0, y0, x1, y1 = self.box
+        levelled = level_points(np.asarray(points, dtype=float)[:, :2], self.box, self.roll)
+        return (levelled - np.array([x0, y0])) * np.array([self.size / (x1 - x0), self.size / (y1 - y0)])
+
+
+def input_frames(manifest: Manifest, rows: list[int], size: int, face_crop: bool = True) -> list[InputFrame]:
+    """The :class:`InputFrame` of the images on ``rows``, exactly as :func:`load_images` crops them.
+
+    Only the image headers are read.
+    """
+    regions, rolls = _crops(manifest, face_crop)
     paths = manifest.abspaths()
-    boxes = []
+    frames = []
     for row in rows:
         with Image.open(paths[row]) as image:
-            boxes.append(crop_box(image, regions[row]))
-    return boxes
+            frames.append(InputFrame(crop_box(image, regions[row]), rolls[row], size))
+    return frames
+
+
+def _crops(manifest: Manifest, face_crop: bool) -> tuple[list[Region | None], list[float]]:
+    """Face region and roll of every row (``None`` and 0 without a face crop; no roll without a region)."""
+    if not face_crop:
+        return [None] * len(manifest), [0.0] * len(manifest)
+    regions = face_regions(manifest)
+    rolls = [roll if region is not None else 0.0 for region, roll in zip(regions, face_rolls(manifest))]
+    return regions, rolls
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
