@@ -15,13 +15,16 @@ from typing import ClassVar, Literal
 import numpy as np
 
 Direction = Literal["higher", "lower", "neutral"]
+TIE_TOLERANCE = 1e-6
+"""Relative tolerance (of the map's peak) within which two attribution values count as tied."""
 
 
 class RegionMetric(ABC):
     """Score ``(N, H, W)`` attribution maps against ``(N, H, W)`` boolean regions.
 
-    Scores are NaN where a metric is undefined for an image (empty region, no positive
-    attribution, a constant map), so that aggregation can skip them explicitly.
+    Every metric reads the positive part of the map (the evidence *for* the target class). Scores
+    are NaN where a metric is undefined for an image (empty region, no positive attribution, e.g.
+    an all-negative map), so that aggregation can skip them explicitly.
     """
 
     name: ClassVar[str]

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from interp.regions.base import RegionMetric
+from interp.regions.base import RegionMetric, TIE_TOLERANCE, positive_mass
 
 
 class PointingGame(RegionMetric):
-    """1 when the map's maximum lies inside the mask polygon, else 0 (NaN for a constant map).
+    """Share of the map's maxima that lie inside the mask polygon (1 or 0 for a unique maximum).
 
-    Averaged over images it is the share of images whose strongest evidence is on the mask.
-    Ties for the maximum count as a hit only when every tied pixel is inside; a map flat to
-    within 1e-6 of its peak (e.g. Grad-CAM upsampled from a 1x1 layer) has no maximum.
+    Averaged over images it is the share of images whose strongest evidence is on the mask. The
+    maximum is taken over the positive part of the map; pixels within :data:`TIE_TOLERANCE` of
+    the peak are tied maxima and the score is the share of them inside the region (the expected
+    hit of a pointer that picks one tied maximum at random). A flat map, e.g. Grad-CAM upsampled
+    from a 1x1 layer, thus scores the region's share of the image, and a 2x2 Grad-CAM whose
+    upsampled peak is a plateau is not scored 0 just because the plateau straddles the border. A
+    map without positive evidence scores NaN.
 
     References
     ----------
@@ -23,23 +27,21 @@ class PointingGame(RegionMetric):
     region = "mask"
     direction = "lower"
     reference = "Zhang et al. 2018, Top-down neural attention by excitation backprop, IJCV"
-    description = "1 if the attribution maximum is inside the mask polygon, else 0"
+    description = "share of the positive attribution's (tied) maxima inside the mask polygon"
 
     def score(self, attributions: np.ndarray, regions: np.ndarray) -> np.ndarray:
-        flat = attributions.reshape(len(attributions), -1)
+        flat = positive_mass(attributions).reshape(len(attributions), -1)
         inside = regions.reshape(len(regions), -1)
         peak = flat.max(axis=1, keepdims=True)
-        at_peak = flat == peak
-        hit = np.all(~at_peak | inside, axis=1).astype(float)
-        spread = peak[:, 0] - flat.min(axis=1)
-        constant = spread <= 1e-6 * np.maximum(np.abs(peak[:, 0]), np.finfo(float).tiny)  # flat up to rounding
-        return np.where(constant | ~inside.any(axis=1), np.nan, hit)
+        at_peak = flat >= peak * (1 - TIE_TOLERANCE)
+        share = (at_peak & inside).sum(axis=1) / at_peak.sum(axis=1)
+        return np.where((peak[:, 0] > 0) & inside.any(axis=1), share, np.nan)
 
 
 class EyePointingGame(PointingGame):
-    """1 when the map's maximum lies on the eyes-and-brows band, else 0."""
+    """Share of the map's maxima on the eyes-and-brows band."""
 
     name = "pointing_game_eyes"
     region = "eyes"
     direction = "higher"
-    description = "1 if the attribution maximum is on the eyes-and-brows band, else 0"
+    description = "share of the positive attribution's (tied) maxima on the eyes-and-brows band"
