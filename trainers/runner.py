@@ -1,37 +1,41 @@
 """The fold runner: every requested model on every requested fold, resumable, then a summary.
 
 :func:`run_study` opens (or reopens) a run directory, freezes the manifest with its ``fold``
-column, trains each (model, fold) that has no ``DONE`` yet with :func:`trainers.loop.train_fold`
-(models a method ``requires``, like KD's teacher, first) and writes ``summary.csv``: mean and
-standard deviation over folds of the non-masked and masked validation accuracy per model, the
-shape of the MSD-E paper's Tables 3-5.
+column and builds the image cache (:func:`plan_study`); an executor then runs each (model, fold)
+task (models a method ``requires``, like KD's teacher, first) through :func:`train_task`, which
+trains a fold that has no ``DONE`` yet with :func:`trainers.loop.train_fold`. Last it writes
+``summary.csv``: mean and standard deviation over folds of the non-masked and masked validation
+accuracy per model, the shape of the MSD-E paper's Tables 3-5. The executor is
+:mod:`trainers.executors.local` (this process, one task after another) unless another is given
+(:mod:`trainers.executors.ray`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from trainers import rundir
 from trainers.atomic import atomic_open
 from trainers.config import TrainConfig, config_differences, to_dict
-from trainers.data.cache import load_images
+from trainers.data.cache import cache_path, load_images
 from trainers.data.folds import assign_folds
 from trainers.data.manifest import Manifest, content_hash
+from trainers.device import configure_determinism, place_images
 from trainers.errors import DataError
+from trainers.executors.base import SKIPPED, TRAINED, Executor, StudyPlan, Task, TasksFailed
 from trainers.loop import train_fold
 from trainers.methods import ARMS, check_config, create_method
 from trainers.methods.base import FoldContext
 from trainers.provenance import provenance
 
-__all__ = ["run_study", "summarise", "format_summary", "order_models", "resolve_device"]
+__all__ = ["run_study", "plan_study", "train_task", "open_cache", "summarise", "format_summary",
+           "order_models", "resolve_device", "describe_device"]
 
 log = logging.getLogger(__name__)
 SUMMARY_FILE = "summary.csv"
@@ -60,43 +64,113 @@ def order_models(models: list[str]) -> list[str]:
 
 
 def run_study(data: Path, config: TrainConfig, preset: str, models: list[str], out: Path,
-              device: str | None = None) -> pd.DataFrame:
+              device: str | None = None, executor: Executor | None = None,
+              compile_model: bool = False) -> pd.DataFrame:
     """Train ``models`` on the folds of ``config`` into the run directory ``out``; return the summary.
 
     A rerun into the same ``out`` resumes unfinished folds and skips folds with ``DONE``; it is
     refused (:class:`DataError`) when the manifest or the config differs from the first run's.
+
+    Parameters
+    ----------
+    executor
+        Runs the tasks; default :class:`trainers.executors.local.LocalExecutor` (this process, one
+        task after another; the first error stops the study).
+    compile_model
+        ``torch.compile`` each model's convolutional trunk.
+
+    Raises
+    ------
+    TasksFailed
+        When the executor reports failed tasks (the Ray executor runs the others on); the summary
+        of the finished folds is written first.
     """
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.benchmark = False
-    torch_device = resolve_device(device)
-    manifest = Manifest.load(data)
-    models = order_models(models)
-    arms = json.loads(json.dumps({name: method.settings() for name, method in check_config(config, models).items()}))
-    folds = config.folds if config.folds is not None else list(range(config.k))
-    if any(not 0 <= f < config.k for f in folds):
-        raise DataError(f"--folds {folds}: fold indices run from 0 to {config.k - 1}")
-    table = _open_run_dir(Path(out), manifest, config, preset, arms, folds, torch_device)
-    ordered = manifest.with_table(manifest.table.set_index("image_id").loc[table["image_id"]].reset_index())
-    images = load_images(ordered, config.image_size, face_crop=config.face_crop)
-    if torch_device.type == "cuda":
-        images = torch.from_numpy(np.ascontiguousarray(images)).to(torch_device)
-    tasks = [(model, fold) for model in models for fold in folds]
-    for model, fold in tqdm(tasks, desc="folds", unit="fold"):
-        directory = rundir.fold_dir(out, model, fold)
-        if rundir.is_done(directory):
-            log.info("%s fold %d: DONE, skipped", model, fold)
-            continue
-        context = FoldContext(Path(out), directory, fold, table, torch_device)
-        train_fold(create_method(model, config), context, images)
+    from trainers.executors.local import LocalExecutor
+
+    configure_determinism()
+    executor = executor if executor is not None else LocalExecutor()
+    task_device, description = executor.resolve_device(device)
+    plan = plan_study(data, config, preset, models, out, task_device, description, compile_model)
+    results = executor.run(plan)
+    models = list(dict.fromkeys(task.model for task in plan.tasks))
+    folds = sorted({task.fold for task in plan.tasks})
     summary = summarise(Path(out), models, folds)
     with atomic_open(Path(out) / SUMMARY_FILE, newline="") as handle:
         summary.to_csv(handle, index=False)
+    failures = [result for result in results if result.status not in (TRAINED, SKIPPED)]
+    if failures:
+        raise TasksFailed(failures, summary)
     return summary
 
 
+def plan_study(data: Path, config: TrainConfig, preset: str, models: list[str], out: Path, device: str,
+               device_description: str, compile_model: bool = False) -> StudyPlan:
+    """Open the run directory, freeze the manifest and build the image cache; the study's tasks.
+
+    Parameters
+    ----------
+    device
+        Where the tasks train (``cpu``, ``cuda``).
+    device_description
+        What ``study.json`` records as the device.
+    compile_model
+        ``torch.compile`` each model's convolutional trunk.
+    """
+    manifest = Manifest.load(data)
+    models = order_models(models)
+    arms = json.loads(json.dumps({name: method.settings() for name, method in check_config(config, models).items()}))
+    _check_init(config, arms)
+    folds = config.folds if config.folds is not None else list(range(config.k))
+    if any(not 0 <= f < config.k for f in folds):
+        raise DataError(f"--folds {folds}: fold indices run from 0 to {config.k - 1}")
+    table = _open_run_dir(Path(out), manifest, config, preset, arms, folds, device_description)
+    ordered = manifest.with_table(manifest.table.set_index("image_id").loc[table["image_id"]].reset_index())
+    load_images(ordered, config.image_size, face_crop=config.face_crop)
+    cache = cache_path(ordered, config.image_size, config.face_crop).resolve()
+    tasks = [Task(model, fold, tuple(ARMS[model].method.requires)) for model in models for fold in folds]
+    return StudyPlan(Path(out).resolve(), config, table, cache, device, compile_model, tasks)
+
+
+def _check_init(config: TrainConfig, arms: dict[str, dict]) -> None:
+    """Refuse, before anything is written, arms that would start from random initialisation when
+    ``config.require_weights`` (the ``paper`` preset) is set."""
+    random = [name for name, arm in arms.items() if arm["init"] == "random"]
+    if config.require_weights and random:
+        raise DataError(
+            f"arm(s) {', '.join(random)} would start from random initialisation, and this preset requires "
+            "pretrained weights (require_weights): pass --weights FILE (RAN/SCAN: --set ran.weights=FILE, "
+            "--set scan.weights=FILE), leave those arms out with --models, or pass --allow-random-init"
+        )
+
+
+def train_task(plan: StudyPlan, task: Task, images: np.ndarray | torch.Tensor | None = None) -> str:
+    """Train one task of ``plan`` unless its fold has ``DONE``; ``"trained"`` or ``"skipped"``.
+
+    ``images`` is the cache already placed for the device (:func:`trainers.device.place_images`);
+    by default it is opened from ``plan.cache``.
+    """
+    directory = rundir.fold_dir(plan.out, task.model, task.fold)
+    if rundir.is_done(directory):
+        log.info("%s: DONE, skipped", task)
+        return SKIPPED
+    device = torch.device(plan.device)
+    if images is None:
+        images = place_images(open_cache(plan.cache), device)
+    context = FoldContext(plan.out, directory, task.fold, plan.table, device)
+    train_fold(create_method(task.model, plan.config), context, images, compile_model=plan.compile)
+    return TRAINED
+
+
+def open_cache(path: Path) -> np.ndarray:
+    """The image cache file that :func:`plan_study` built, memory-mapped read-only."""
+    if not Path(path).is_file():
+        raise DataError(f"image cache {path} not found here; on a cluster, set MASKFER_CACHE to a folder "
+                        "that every node reads (and put the run directory on it too)")
+    return np.load(path, mmap_mode="r")
+
+
 def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: str, arms: dict[str, dict],
-                  folds: list[int], device: torch.device) -> pd.DataFrame:
+                  folds: list[int], device: str) -> pd.DataFrame:
     """Create the run directory, or check that it belongs to this manifest, config and arm settings; the table.
 
     ``arms`` maps each model to train to its resolved settings (:meth:`Method.settings`); they are recorded
@@ -128,7 +202,7 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
         record = {
             "schema": rundir.SCHEMA, "study": out.name, "preset": preset, "config": resolved, "models": models,
             "arms": arms, "k": config.k, "folds": folds, "seed": config.seed, "manifest_hash": manifest_hash,
-            "device": _describe(device), **provenance(),
+            "device": device, **provenance(),
         }
     rundir.write_study(out, record)
     return frozen.reset_index(drop=True)
@@ -139,7 +213,8 @@ def _comparable(config: dict) -> dict:
     return {k: v for k, v in config.items() if k != "folds"}
 
 
-def _describe(device: torch.device) -> str:
+def describe_device(device: torch.device) -> str:
+    """``cuda (<GPU name>)`` or ``cpu (<n> threads)``, as ``study.json`` records the device."""
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     return f"cpu ({torch.get_num_threads()} threads)"

@@ -15,7 +15,8 @@ from torch.nn import functional as F
 from trainers.config import load_preset, override
 from trainers.errors import DataError
 from trainers.methods import create_method
-from trainers.methods.ran import decay_milestones, subset_images
+from trainers.methods.base import subset_images
+from trainers.methods.ran import decay_milestones
 from trainers.models import create
 from trainers.models.ran import (
     CROPS,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from trainers.config import load_preset, override, preset_names
 from trainers.errors import DataError
+from trainers.executors import create_executor
+from trainers.executors.base import Executor, TasksFailed
 from trainers.options import parse_assignments
 
 GROUP = None
@@ -50,6 +53,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="allow SCAN's VGGFace2 .pkl weights ([methods.scan] weights); a pickle can run code, "
         "so only for files you trust",
     )
+    parser.add_argument("--compile", action="store_true", help="torch.compile each model's trunk (pays off on a GPU)")
+    scale = parser.add_argument_group("executor", "where the (model, fold) tasks run (docs/training.md, Scale out)")
+    scale.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="local: one after another in this process (default); ray: each a Ray task")
+    scale.add_argument("--address", help="ray: join this cluster ('auto' or HOST:PORT; default: start Ray here)")
+    scale.add_argument("--cpus-per-task", type=float, default=1.0, help="ray: CPUs (and torch threads) per task (default 1)")
+    scale.add_argument("--gpus-per-task", type=float, default=0.0,
+                       help="ray: GPUs per task; a fraction such as 0.25 puts four tasks on one GPU (default 0: CPU)")
     parser.set_defaults(func=run)
 
 
@@ -74,7 +85,25 @@ def run(args: argparse.Namespace) -> int:
     config = set_options(config, parse_assignments(args.set, "ARM.OPTION=VALUE"))
     models = [name.strip() for name in args.models.split(",") if name.strip()] if args.models else arm_names()
     check_config(config, models)  # every arm's options, before an executor starts or a file is written
-    summary = run_study(args.data, config, Path(args.preset).stem, models, args.out, device=args.device)
+    executor = _executor(args)
+    try:
+        summary = run_study(args.data, config, Path(args.preset).stem, models, args.out, device=args.device,
+                            executor=executor, compile_model=args.compile)
+    except TasksFailed as failed:
+        print(format_summary(failed.summary))
+        print(f"summary: {args.out / 'summary.csv'}")
+        print(f"error: {failed} (tracebacks above); rerun the same command to retry them", file=sys.stderr)
+        return 1
     print(format_summary(summary))
     print(f"summary: {args.out / 'summary.csv'}")
     return 0
+
+
+def _executor(args: argparse.Namespace) -> Executor | None:
+    """The Ray executor for ``--executor ray``; ``None`` (the runner's local default) otherwise."""
+    if args.executor == "local":
+        if args.address or args.gpus_per_task or args.cpus_per_task != 1.0:
+            raise DataError("--address, --cpus-per-task and --gpus-per-task need --executor ray")
+        return None
+    return create_executor("ray", address=args.address, cpus_per_task=args.cpus_per_task,
+                           gpus_per_task=args.gpus_per_task)

@@ -28,14 +28,16 @@ files). A method decides only what differs, by overriding these hooks:
 ``training_set(table)``
     The method's own training subset of the fold's training rows: a :class:`TrainingSet` of
     ``(n, V)`` row indices into the image cache (``V`` views per sample, e.g. a non-masked/masked
-    pair) and ``(n,)`` class indices.
+    pair) and ``(n,)`` class indices. Default: the images of the method's ``subset`` option
+    (:data:`TRAINING_SUBSETS`; every image when it has none), one view each.
 ``sample_order(train, epoch, generator)``
     The order in which samples are visited in one epoch (default: a random permutation; a
     class-balanced sampler returns indices drawn with replacement).
 ``configure_optimizers(model)``
     ``(optimizer, scheduler)``; the scheduler steps once per epoch. Name each param group
-    (``"name": "backbone"`` / ``"head"``): ``history.csv`` records the learning rate of those two.
-    Default: fused Adam, backbone at ``lr_backbone``, every other parameter at ``lr_head``, MultiStepLR.
+    (``"name": "backbone"`` / ``"head"``, :func:`param_groups`): ``history.csv`` records the learning
+    rate of those two. Default: fused Adam, backbone at ``lr_backbone``, every other parameter at
+    ``lr_head``, MultiStepLR.
 ``prepare(context)``
     Called once per fold before training (load a teacher, check its training subjects).
 ``training_step(model, batch)``
@@ -66,6 +68,7 @@ from trainers.atomic import atomic_path
 from trainers.config import TrainConfig
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import complete_pairs
+from trainers.errors import DataError
 from trainers.options import build
 
 
@@ -174,8 +177,8 @@ class Method:
         return {}
 
     def training_set(self, table: pd.DataFrame) -> TrainingSet:
-        """Every training image as a single view."""
-        return single_images(table)
+        """The training images of the ``subset`` option (every image without one), one view each."""
+        return subset_images(table, getattr(self.options, "subset", "mix"))
 
     def sample_order(self, train: TrainingSet, epoch: int, generator: torch.Generator) -> np.ndarray:
         """A random permutation of the samples."""
@@ -184,13 +187,8 @@ class Method:
     def configure_optimizers(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
         """Adam (fused) with the backbone at ``lr_backbone`` and everything else at ``lr_head``; MultiStepLR."""
         optim = self.config.optim
-        backbone_ids = {id(p) for p in model.backbone.parameters()}
-        head = [p for p in model.parameters() if id(p) not in backbone_ids]
         optimizer = torch.optim.Adam(
-            [
-                {"params": list(model.backbone.parameters()), "lr": optim.lr_backbone, "name": "backbone"},
-                {"params": head, "lr": optim.lr_head, "name": "head"},
-            ],
+            param_groups(model, optim.lr_backbone, optim.lr_head),
             weight_decay=optim.weight_decay,
             fused=True,  # one kernel for all parameters: ~6x faster steps than the default on this CPU
         )
@@ -222,6 +220,46 @@ class Method:
 def label_indices(labels: pd.Series) -> np.ndarray:
     """Class indices (``CLASSES`` order) of label names."""
     return labels.map({name: i for i, name in enumerate(CLASSES)}).to_numpy(dtype=np.int64, copy=True)
+
+
+def param_groups(model: nn.Module, lr_backbone: float, lr_head: float) -> list[dict[str, Any]]:
+    """Two named optimiser groups: ``backbone`` at ``lr_backbone``, every other parameter (``head``) at ``lr_head``."""
+    backbone_ids = {id(p) for p in model.backbone.parameters()}
+    head = [p for p in model.parameters() if id(p) not in backbone_ids]
+    return [{"params": list(model.backbone.parameters()), "lr": lr_backbone, "name": "backbone"},
+            {"params": head, "lr": lr_head, "name": "head"}]
+
+
+def sgd(model: nn.Module, options: Any) -> torch.optim.SGD:
+    """SGD over :func:`param_groups` with ``options``' ``lr_backbone``, ``lr_head``, ``momentum``, ``weight_decay``."""
+    return torch.optim.SGD(param_groups(model, options.lr_backbone, options.lr_head),
+                           momentum=options.momentum, weight_decay=options.weight_decay)
+
+
+TRAINING_SUBSETS: dict[str, str] = {
+    "pe": "both images of every MSD-PE pair (paper Table 5)",
+    "mix": "all images",
+    "nm": "non-masked images",
+    "m": "masked images",
+}
+
+
+def check_subset(subset: str, allowed: dict[str, str] = TRAINING_SUBSETS) -> None:
+    """Raise :class:`DataError` for a training subset outside ``allowed``."""
+    if subset not in allowed:
+        raise DataError(f"subset {subset!r}: use one of {', '.join(allowed)}")
+
+
+def subset_images(table: pd.DataFrame, subset: str) -> TrainingSet:
+    """The training rows of ``subset`` (a :data:`TRAINING_SUBSETS` key) as single-image samples."""
+    if subset == "pe":
+        pairs = image_pairs(table)
+        return TrainingSet(pairs.rows.reshape(-1, 1), np.repeat(pairs.labels, pairs.rows.shape[1]), ("image",))
+    if subset == "nm":
+        table = table[~table["masked"]]
+    elif subset == "m":
+        table = table[table["masked"]]
+    return single_images(table)
 
 
 def single_images(table: pd.DataFrame) -> TrainingSet:

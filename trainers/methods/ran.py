@@ -25,36 +25,9 @@ from torch import nn
 
 from trainers.atomic import atomic_open
 from trainers.config import TrainConfig
-from trainers.errors import DataError
 from trainers.methods import register_method
-from trainers.methods.base import Batch, Method, Prediction, StepOutput, TrainingSet, image_pairs, single_images
+from trainers.methods.base import Batch, Method, Prediction, StepOutput, check_subset, sgd
 from trainers.models.ran import CROPS, ran_loss
-
-TRAINING_SUBSETS: dict[str, str] = {
-    "pe": "both images of every MSD-PE pair (paper Table 5)",
-    "mix": "all images",
-    "nm": "non-masked images",
-    "m": "masked images",
-}
-
-
-def subset_images(table: pd.DataFrame, subset: str) -> TrainingSet:
-    """The training rows of ``subset`` (a :data:`TRAINING_SUBSETS` key) as single-image samples."""
-    if subset == "pe":
-        pairs = image_pairs(table)
-        return TrainingSet(pairs.rows.reshape(-1, 1), np.repeat(pairs.labels, pairs.rows.shape[1]), ("image",))
-    if subset == "nm":
-        table = table[~table["masked"]]
-    elif subset == "m":
-        table = table[table["masked"]]
-    return single_images(table)
-
-
-def check_subset(subset: str) -> None:
-    """Raise :class:`DataError` for an unknown training subset."""
-    if subset not in TRAINING_SUBSETS:
-        raise DataError(f"subset {subset!r}: use one of {', '.join(TRAINING_SUBSETS)}")
-
 
 def resolve_weights(choice: str, config: TrainConfig) -> str | None:
     """``"study"``: the study's ``--weights``; ``"none"``: random initialisation; else a file path."""
@@ -124,22 +97,11 @@ class RegionAttention(Method):
         """The backbone name."""
         return {"backbone": self.options.backbone}
 
-    def training_set(self, table: pd.DataFrame) -> TrainingSet:
-        """The chosen subset's training images."""
-        return subset_images(table, self.options.subset)
-
     def configure_optimizers(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
         """SGD (momentum 0.9, weight decay 1e-4); x0.1 at 30/50/80% of the epochs."""
-        o = self.options
-        optimizer = torch.optim.SGD(
-            [
-                {"params": list(model.backbone.parameters()), "lr": o.lr_backbone, "name": "backbone"},
-                {"params": list(model.head.parameters()), "lr": o.lr_head, "name": "head"},
-            ],
-            momentum=o.momentum, weight_decay=o.weight_decay,
-        )
-        milestones = decay_milestones(self.config.epochs, o.decay_at)
-        return optimizer, torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=o.gamma)
+        optimizer = sgd(model, self.options)
+        milestones = decay_milestones(self.config.epochs, self.options.decay_at)
+        return optimizer, torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=self.options.gamma)
 
     def training_step(self, model: nn.Module, batch: Batch) -> StepOutput:
         """Cross-entropy and the region-biased loss on one batch of images."""

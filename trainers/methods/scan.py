@@ -27,8 +27,8 @@ from torch import nn
 
 from trainers.config import TrainConfig
 from trainers.methods import register_method
-from trainers.methods.base import Batch, Method, Prediction, StepOutput, TrainingSet
-from trainers.methods.ran import check_subset, resolve_weights, specialised_config, subset_images
+from trainers.methods.base import Batch, Method, Prediction, StepOutput, TrainingSet, check_subset, sgd
+from trainers.methods.ran import resolve_weights, specialised_config
 from trainers.models.scan import scan_cci_loss
 
 PICKLE_SUFFIX = ".pkl"
@@ -85,10 +85,6 @@ class SpatioChannel(Method):
             return model
         return create("scan", num_classes, weights, **self.architecture_options())
 
-    def training_set(self, table: pd.DataFrame) -> TrainingSet:
-        """The chosen subset's training images."""
-        return subset_images(table, self.options.subset)
-
     def sample_order(self, train: TrainingSet, epoch: int, generator: torch.Generator) -> np.ndarray:
         """Class-balanced draws with replacement (``balanced``), else a permutation; one epoch's worth."""
         if not self.options.balanced:
@@ -99,15 +95,8 @@ class SpatioChannel(Method):
 
     def configure_optimizers(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
         """SGD, trunk at ``lr_backbone`` and heads at ``lr_head``; x``gamma`` (0.95) per epoch."""
-        o = self.options
-        optimizer = torch.optim.SGD(
-            [
-                {"params": list(model.backbone.parameters()), "lr": o.lr_backbone, "name": "backbone"},
-                {"params": list(model.head.parameters()), "lr": o.lr_head, "name": "head"},
-            ],
-            momentum=o.momentum, weight_decay=o.weight_decay,
-        )
-        return optimizer, torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=o.gamma)
+        optimizer = sgd(model, self.options)
+        return optimizer, torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.options.gamma)
 
     def training_step(self, model: nn.Module, batch: Batch) -> StepOutput:
         """The SCAN and quadrant cross-entropies; accuracy scored on the mean of the five logits."""

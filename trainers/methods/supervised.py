@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-
-from trainers.errors import DataError
 from trainers.methods import register_method
-from trainers.methods.base import Method, TrainingSet, single_images
+from trainers.methods.base import TRAINING_SUBSETS, Method, check_subset
 
-SUBSETS: dict[str, str] = {"nm": "non-masked images", "m": "masked images", "mix": "all images"}
+SUBSETS: dict[str, str] = {name: TRAINING_SUBSETS[name] for name in ("nm", "m", "mix")}
 
 
 @dataclass
@@ -20,8 +17,7 @@ class SupervisedOptions:
     subset: str = "mix"
 
     def __post_init__(self) -> None:
-        if self.subset not in SUBSETS:
-            raise DataError(f"subset {self.subset!r}: use one of {', '.join(SUBSETS)}")
+        check_subset(self.subset, SUBSETS)
 
 
 @register_method("baseline-mix", role="baseline", subset="mix")
@@ -31,11 +27,3 @@ class Supervised(Method):
     """Plain cross-entropy training of the backbone and a linear head on one image subset."""
 
     Options = SupervisedOptions
-
-    def training_set(self, table: pd.DataFrame) -> TrainingSet:
-        """The fold's training images of the chosen subset."""
-        if self.options.subset == "nm":
-            table = table[~table["masked"]]
-        elif self.options.subset == "m":
-            table = table[table["masked"]]
-        return single_images(table)
