@@ -15,6 +15,7 @@ from PIL import Image
 from interp.audit.coverage import coverage_by_subset, coverage_warning, geometry_coverage, summary_by_polygon
 from interp.audit.inputs import RunImages
 from tests.interp.test_audit import RUN_SIZE, _write_run
+from trainers.data.cache import InputFrame
 from trainers.data.landmarks import LAYOUTS
 from trainers.data.manifest import format_points
 
@@ -62,6 +63,9 @@ def test_coverage_shares_warning_and_split():
     assert split[["polygon_source", "n_images"]].values.tolist() == [["exact", 1], ["estimated", 2]]
 
 
+WHOLE = InputFrame((0.0, 0.0, 96.0, 96.0), 0.0, 96)  # the whole 96-px image is the input
+
+
 def test_run_images_estimate_a_missing_polygon_from_the_images_own_landmarks(tmp_path):
     face = ibug_face()
     table = pd.DataFrame({
@@ -72,13 +76,13 @@ def test_run_images_estimate_a_missing_polygon_from_the_images_own_landmarks(tmp
     })
     Image.new("RGB", (RUN_SIZE, RUN_SIZE)).save(tmp_path / "x.png")
     images = RunImages(table, tmp_path)
-    geometry, source = images._geometry(images.manifest.table.iloc[1], (0.0, 0.0, 96.0, 96.0), 0.0, 96)
+    geometry, source = images._geometry(images.manifest.table.iloc[1], WHOLE)
     assert source == "estimated"
     polygon = geometry.mask_polygon
     layout = LAYOUTS["ibug-68"]
     assert PolygonPath(polygon).contains_points(layout.points(face, "nose_tip", "lips_outer")).all()
     assert not PolygonPath(polygon).contains_points(layout.points(face, "right_eye", "left_eye")).any()
-    assert [images._geometry(images.manifest.table.iloc[row], (0.0, 0.0, 96.0, 96.0), 0.0, 96)[1]
+    assert [images._geometry(images.manifest.table.iloc[row], WHOLE)[1]
             for row in (0, 2)] == ["exact", "none"]
 
 
