@@ -207,7 +207,7 @@ def test_importing_regions_does_not_load_the_demo_generator():
     import subprocess
     import sys
 
-    code = ("import sys, interp.regions, interp.regions.geometry, interp.audit.inputs; "
+    code = ("import sys, interp.regions, interp.regions.geometry; "
             "from interp.regions.areas import AREAS; list(AREAS); "
             "loaded = [m for m in sys.modules if m.startswith('trainers.data.demo')]; "
             "assert not loaded, loaded")
