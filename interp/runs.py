@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from interp.tables import view_rows
 from trainers import rundir
 from trainers.errors import DataError
 
@@ -121,20 +122,37 @@ class Run:
         Parameters
         ----------
         subset
-            ``"NM"`` or ``"M"`` to count only that subset's images; ``None`` counts all.
+            An evaluation view (``"NM"``, ``"M"``, ``"PE-NM"``, ``"PE-M"``: :func:`interp.tables.view_rows`)
+            to count only its images; ``None`` counts all.
 
         Returns
         -------
         DataFrame with ``fold``, ``n_train`` (images trained on), ``n_test`` (images evaluated).
         """
-        table = self.manifest()
-        if subset is not None:
-            table = table[table["masked"] == (subset == "M")]
+        table = view_rows(self.manifest(), subset)
         rows = []
         for fold in self.folds:
             train, test = rundir.fold_rows(table, fold)  # a cross-dataset run tests every fold on the other dataset
             rows.append({"fold": fold, "n_train": int(train.sum()), "n_test": int(test.sum())})
         return pd.DataFrame(rows)
+
+    def inits(self) -> dict[str, str]:
+        """How each model's backbone was initialised, from ``study.json`` ``arms.<model>.init``.
+
+        The trainer records the weights file's name and hash, ``imagenet`` or ``random``; a run
+        written before that record existed gives ``random`` when its arm had no ``weights`` and
+        ``unknown`` otherwise.
+        """
+        arms = self.study.get("arms") or {}
+        inits = {}
+        for model in self.study["models"]:
+            arm = arms.get(model) or {}
+            if arm.get("init"):
+                inits[model] = str(arm["init"])
+            else:
+                weights = arm.get("weights", (self.study.get("config") or {}).get("weights"))
+                inits[model] = "unknown" if weights else "random"
+        return inits
 
     def files(self, name: str) -> list[Path]:
         """One file (``predictions.csv``, ``embeddings.npy``, ...) of every finished fold."""

@@ -1,8 +1,22 @@
 """The tidy comparison table: every registered test over every comparison of each family.
 
 A family is a declared set of comparisons whose p-values are adjusted together (Holm and
-Benjamini-Hochberg). Default families: each method against the baseline on NM and on M, NM against
-M within each model, and Friedman's test over all models with its post-hoc pairs.
+Benjamini-Hochberg). Default families (:func:`default_families`, only for models present in the run):
+
+- ``vs-<baseline>-NM`` / ``-M``: every other model against ``baseline-mix`` (else ``baseline-nm``) on
+  all validation images (the paper's Tables 3-4);
+- ``vs-baseline-pe-PE-NM`` / ``-PE-M``: the paper's and the reference methods (CL, KD, RAN, SCAN: the
+  arms of roles ``ours`` and ``reference``) against ``baseline-pe`` on the images of complete
+  validated pairs (Table 5, MSD-PE);
+- ``ablation-<arm>-vs-<ablated>``: an arm against its ablation (:data:`ABLATIONS`, ``cl`` vs
+  ``cl-ce``) on the PE views;
+- ``NM-vs-M``: NM against M within each model;
+- Friedman's test over all models per view, with its post-hoc pairs only where it rejects.
+
+Multiplicity: each family declares one primary test (``primary``, the corrected resampled t-test);
+the other tests are secondary (``role``), reported for robustness and adjusted within their own
+test. Post-hoc rows exist only where Friedman's test rejects at ``alpha`` (Holm over views), unless
+``posthoc_gate`` is off, in which case they are all produced and marked ``posthoc-ungated``.
 """
 
 from __future__ import annotations
@@ -19,18 +33,30 @@ from interp.stats import OMNIBUS_TESTS, PAIRWISE_TESTS, build_test
 from interp.stats.base import PairedScores
 from interp.stats.friedman import model_pairs
 from interp.stats.multiple import adjust, check_family
-from interp.tables import SUBSET_ORDER
+from interp.tables import FULL_VIEWS, PE_VIEWS, SUBSET_ORDER
 from trainers.errors import DataError
+from trainers.methods import arm_names
 
 log = logging.getLogger(__name__)
 
 BASELINES: tuple[str, ...] = ("baseline-mix", "baseline-nm")
+PE_BASELINE = "baseline-pe"
+ABLATIONS: tuple[tuple[str, str], ...] = (("cl", "cl-ce"),)
+"""``(arm, ablation)``: the ablation is the arm with one part switched off (CL without its feature term)."""
+PRIMARY_TEST = "corrected-t"
 WITHIN = "NM-M"
 COLUMNS: tuple[str, ...] = (
-    "family", "comparison", "model_a", "model_b", "subset", "test", "effect", "ci_low", "ci_high",
-    "statistic", "p_raw", "p_adjusted", "adjustment", "p_holm", "p_bh", "reachable", "k", "n_train",
+    "family", "comparison", "model_a", "model_b", "subset", "test", "role", "primary", "effect", "ci_low",
+    "ci_high", "statistic", "p_raw", "p_adjusted", "adjustment", "p_holm", "p_bh", "reachable", "k", "n_train",
     "n_test", "n_units", "note",
 )
+ROLES: dict[str, str] = {
+    "primary": "the family's declared test: read its adjusted p-value",
+    "secondary": "another test of the same comparison, for robustness; not the family's decision",
+    "omnibus": "Friedman's test over all models of a view; gates the post-hoc rows",
+    "posthoc": "post-hoc pair after Friedman rejected in the view",
+    "posthoc-ungated": "post-hoc pair produced without Friedman's gate (posthoc_gate off)",
+}
 FoldSizes = Callable[[str | None], pd.DataFrame]
 
 
@@ -75,6 +101,12 @@ class ComparisonConfig:
         Fewest paired folds that get a p-value from a test over folds: with 2 folds the t-test has
         1 degree of freedom and a lucky near-zero variance makes anything "significant"; below
         this a row keeps its effect and interval and its p-value is NaN.
+    primary_test
+        The declared primary test of every family (``primary`` True); other tests are secondary.
+        A family that does not run it takes its first test as primary.
+    posthoc_gate
+        Produce Friedman's post-hoc pairs only where Friedman rejects (at ``alpha``, Holm over
+        views); off produces them always, marked ``posthoc-ungated``.
     """
 
     baseline: str = ""
@@ -86,6 +118,8 @@ class ComparisonConfig:
     confidence: float = 0.95
     friedman: bool = True
     min_folds: int = 2
+    primary_test: str = PRIMARY_TEST
+    posthoc_gate: bool = True
 
 
 def pick_baseline(models: list[str], baseline: str = "") -> str | None:
@@ -97,24 +131,41 @@ def pick_baseline(models: list[str], baseline: str = "") -> str | None:
     return next((name for name in BASELINES if name in models), None)
 
 
+def table5_methods(models: list[str]) -> list[str]:
+    """Models of the run compared with ``baseline-pe`` (Table 5): arms of roles ``ours`` and
+    ``reference`` (CL, KD, RAN, SCAN), without ablations."""
+    ablated = {ablation for _, ablation in ABLATIONS}
+    methods = arm_names("ours") + arm_names("reference")
+    return [m for m in models if m in methods and m not in ablated and m != PE_BASELINE]
+
+
 def default_families(models: list[str], baseline: str = "") -> list[Family]:
-    """Each method vs the baseline on NM and on M (two families), and NM vs M within each model."""
+    """The default families of the comparison table (the module docstring lists them)."""
     chosen = pick_baseline(models, baseline)
     families = []
     if chosen is None:
         log.info("no baseline model among %s: skipping the method-vs-baseline families", models)
     else:
         others = [m for m in models if m != chosen]
-        for subset in SUBSET_ORDER:
+        for subset in FULL_VIEWS:
             families.append(Family(f"vs-{chosen}-{subset}", tuple(Comparison(m, chosen, subset) for m in others)))
+    if PE_BASELINE in models:
+        methods = table5_methods(models)
+        for subset in PE_VIEWS:
+            families.append(Family(f"vs-{PE_BASELINE}-{subset}",
+                                   tuple(Comparison(m, PE_BASELINE, subset) for m in methods)))
+    for arm, ablation in ABLATIONS:
+        if arm in models and ablation in models:
+            families.append(Family(f"ablation-{arm}-vs-{ablation}",
+                                   tuple(Comparison(arm, ablation, subset) for subset in PE_VIEWS)))
     families.append(Family("NM-vs-M", tuple(Comparison(m, m, WITHIN) for m in models)))
     return [family for family in families if family.comparisons]
 
 
 def posthoc_family(models: list[str], subset: str) -> Family:
-    """Friedman's post-hoc: every pair of models, Wilcoxon over folds, adjusted together."""
+    """Friedman's post-hoc: every pair of models over folds (corrected t primary, Wilcoxon), adjusted together."""
     return Family(f"posthoc-{subset}", tuple(Comparison(a, b, subset) for a, b in model_pairs(models)),
-                  ("wilcoxon",))
+                  (PRIMARY_TEST, "wilcoxon"))
 
 
 def paired_scores(predictions: pd.DataFrame | None, scores: dict[tuple[str, str], pd.Series], sizes: FoldSizes,
@@ -152,7 +203,8 @@ def _matched_units(predictions: pd.DataFrame, comparison: Comparison) -> pd.Data
     """Same image under both models, or (within a model) the NM and M images of one pair."""
     columns = ["fold", "image_id", "pair_id", "subject", "correct"]
     if comparison.subset == WITHIN:
-        own = predictions[(predictions["model"] == comparison.model_a) & (predictions["pair_id"] != "")]
+        own = predictions[(predictions["model"] == comparison.model_a) & (predictions["pair_id"] != "")
+                          & predictions["subset"].isin(FULL_VIEWS)]
         left, right, key = own[~own["masked"]], own[own["masked"]], ["fold", "pair_id"]
     else:
         subset = predictions[predictions["subset"] == comparison.subset]
@@ -190,16 +242,20 @@ def run_family(name: str, comparisons: list[tuple[dict, PairedScores]], tests: t
         ``(columns, scores)``: the row's describing columns (``comparison``, ``model_a``, ...) and its
         paired scores.
     tests
-        Registry names of the pairwise tests to run.
+        Registry names of the pairwise tests to run; ``config.primary_test`` (else the first) is
+        the family's primary test (``primary``/``role`` columns), the others secondary.
     scale
         Factor applied to effects and intervals (100: accuracy in points).
     """
+    primary = config.primary_test if config.primary_test in tests else tests[0]
     rows = []
     for columns, data in comparisons:
         for test in tests:
             values, note = _run_test(test, data, config, scale)
-            rows.append({"family": name, **columns, "test": test, "k": len(data.fold_a), "n_train": data.n_train,
-                         "n_test": data.n_test, "n_units": len(data.correct_a), "note": note, **values})
+            rows.append({"family": name, **columns, "test": test, "primary": test == primary,
+                         "role": "primary" if test == primary else "secondary", "k": len(data.fold_a),
+                         "n_train": data.n_train, "n_test": data.n_test, "n_units": len(data.correct_a),
+                         "note": note, **values})
     return _adjust_family(pd.DataFrame(rows), name, config) if rows else pd.DataFrame()
 
 
@@ -252,10 +308,10 @@ def friedman_rows(predictions: pd.DataFrame, config: ComparisonConfig) -> tuple[
         except DataError as exc:
             result, note = None, str(exc)
         rows.append({"family": "friedman", "comparison": "all models", "model_a": "", "model_b": "",
-                     "subset": subset, "test": test.name, "statistic": result.statistic if result else math.nan,
+                     "subset": subset, "test": test.name, "role": "omnibus", "primary": True, "statistic": result.statistic if result else math.nan,
                      "p_raw": result.pvalue if result else math.nan, "k": int(table[models].dropna().shape[0]),
                      "n_units": len(models), "note": note})
-        if result is not None:
+        if result is not None or not config.posthoc_gate:
             families.append(posthoc_family(models, subset))
     if not rows:
         return pd.DataFrame(columns=list(COLUMNS)), families
@@ -264,6 +320,15 @@ def friedman_rows(predictions: pd.DataFrame, config: ComparisonConfig) -> tuple[
     frame["p_holm"], frame["p_bh"] = adjust(frame["p_raw"], "holm"), adjust(frame["p_raw"], "bh")
     frame["p_adjusted"] = frame["p_holm" if config.adjustment == "holm" else "p_bh"]
     frame["reachable"] = True
+    if config.posthoc_gate:
+        rejected = set(frame.loc[frame["p_adjusted"] < config.alpha, "subset"])
+        skipped = [f.name for f in families if f.name.removeprefix("posthoc-") not in rejected]
+        if skipped:
+            log.info("Friedman's test does not reject: no post-hoc rows for %s", ", ".join(skipped))
+        families = [f for f in families if f.name.removeprefix("posthoc-") in rejected]
+        frame["note"] = [note or ("rejects: post-hoc pairs follow" if subset in rejected
+                                  else "does not reject: no post-hoc pairs")
+                         for note, subset in zip(frame["note"].fillna(""), frame["subset"])]
     return frame, families
 
 
@@ -275,7 +340,8 @@ def comparison_table(predictions: pd.DataFrame, sizes: FoldSizes, models: list[s
     Parameters
     ----------
     predictions
-        Tidy predictions (:meth:`interp.runs.Run.predictions`).
+        Tidy predictions (:meth:`interp.runs.Run.predictions`), with the PE views
+        (:func:`interp.tables.evaluation_views`) for the Table-5 and ablation families.
     sizes
         ``subset -> DataFrame(fold, n_train, n_test)`` (:meth:`interp.runs.Run.fold_sizes`).
     models
@@ -293,7 +359,12 @@ def comparison_table(predictions: pd.DataFrame, sizes: FoldSizes, models: list[s
             omnibus, posthoc = friedman_rows(predictions, config)
             frames.append(omnibus)
             families = families + posthoc
-    frames += [family_rows(family, predictions, sizes, config) for family in families]
+    for family in families:
+        frame = family_rows(family, predictions, sizes, config)
+        if family.name.startswith("posthoc-") and not frame.empty:
+            frame["role"] = (np.where(frame["primary"], "posthoc", "secondary") if config.posthoc_gate
+                             else "posthoc-ungated")
+        frames.append(frame)
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return pd.DataFrame(columns=list(COLUMNS))

@@ -9,6 +9,7 @@ from interp.stats import describe_tests
 from interp.stats.comparisons import ComparisonConfig, comparison_table
 from interp.steps import register
 from interp.steps.base import Step
+from interp.tables import evaluation_views, with_init
 from interp.tables import write_table
 
 
@@ -23,6 +24,7 @@ class StatsStep(Step):
         return [run.path / "study.json", run.path / "manifest.csv", *run.files("predictions.csv")]
 
     def run(self, run: Run, config: ComparisonConfig, analysis: Path) -> list[Path]:
-        table = comparison_table(run.predictions(), run.fold_sizes, run.models, config)
+        predictions = evaluation_views(run.predictions(), run.manifest())
+        table = with_init(comparison_table(predictions, run.fold_sizes, run.models, config), run.inits())
         out = analysis / "tables"
         return write_table(table, out, "comparisons") + write_table(describe_tests(), out, "tests")

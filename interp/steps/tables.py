@@ -14,7 +14,7 @@ from interp.steps.base import Step
 
 @dataclass
 class TablesConfig:
-    """Options of the ``tables`` step: ``confidence`` of the t-based fold intervals."""
+    """Options of the ``tables`` step: ``confidence`` of the fold intervals (corrected and naive)."""
 
     confidence: float = 0.95
 
@@ -27,24 +27,26 @@ class TablesStep(Step):
     Config = TablesConfig
 
     def inputs(self, run: Run) -> list[Path]:
-        return [run.path / "study.json", *run.files("predictions.csv"), *run.files("history.csv")]
+        return [run.path / "study.json", run.path / "manifest.csv", *run.files("predictions.csv"),
+                *run.files("history.csv")]
 
     def run(self, run: Run, config: TablesConfig, analysis: Path) -> list[Path]:
-        predictions = run.predictions()
+        predictions = tables.evaluation_views(run.predictions(), run.manifest())
+        inits = run.inits()
         out = analysis / "tables"
         per_fold, pooled = tables.confusion_tables(predictions)
-        recall_folds, recall = tables.per_class_recall(predictions, config.confidence)
+        recall_folds, recall = tables.per_class_recall(predictions, config.confidence, run.fold_sizes)
         written = []
         for name, frame in {
-            "accuracy_folds": tables.fold_scores(predictions),
-            "accuracy": tables.accuracy_table(predictions, config.confidence),
+            "accuracy_folds": tables.fold_scores(predictions, run.fold_sizes),
+            "accuracy": tables.accuracy_table(predictions, config.confidence, run.fold_sizes),
             "per_class_recall_folds": recall_folds,
             "per_class_recall": recall,
             "confusion_folds": per_fold,
             "confusion_pooled": pooled,
             "histories": run.histories(),
         }.items():
-            written += tables.write_table(frame, out, name)
+            written += tables.write_table(tables.with_init(frame, inits), out, name)
         for model in run.models:
             written += plots.save_figure(plots.confusion_figure(pooled, model), analysis / "figures",
                                          f"confusion-{model}")

@@ -138,6 +138,12 @@ def test_default_families_and_baseline():
         pick_baseline(["cl"], "x")
     names = [f.name for f in default_families(["baseline-nm", "cl", "kd"])]
     assert names == ["vs-baseline-nm-NM", "vs-baseline-nm-M", "NM-vs-M"]
+    families = {f.name: f for f in default_families(["baseline-mix", "baseline-pe", "cl", "cl-ce", "kd", "ran"])}
+    assert list(families) == ["vs-baseline-mix-NM", "vs-baseline-mix-M", "vs-baseline-pe-PE-NM",
+                              "vs-baseline-pe-PE-M", "ablation-cl-vs-cl-ce", "NM-vs-M"]
+    table5 = families["vs-baseline-pe-PE-M"].comparisons
+    assert [(c.model_a, c.model_b, c.subset) for c in table5] == [(m, "baseline-pe", "PE-M") for m in ("cl", "kd", "ran")]
+    assert [c.subset for c in families["ablation-cl-vs-cl-ce"].comparisons] == ["PE-NM", "PE-M"]
 
 
 def test_comparison_table_on_known_run(known_run):
@@ -157,5 +163,9 @@ def test_comparison_table_on_known_run(known_run):
     assert t["k"] == 3 and t["n_train"] == 28 and t["n_test"] == 14
     assert math.isnan(rows.loc[("vs-baseline-mix-NM", "kd vs baseline-mix", "corrected-t"), "p_raw"])
     assert not rows.loc[("vs-baseline-mix-NM", "cl vs baseline-mix", "wilcoxon"), "reachable"]
-    assert set(table["family"]) >= {"friedman", "posthoc-NM", "posthoc-M"}
-    assert rows.loc[("friedman", "all models", "friedman"), "p_raw"].notna().all()
+    friedman = rows.loc[("friedman", "all models", "friedman")].set_index("subset")
+    assert friedman["p_raw"].notna().all()
+    rejected = set(friedman.index[friedman["p_adjusted"] < 0.05])  # post-hoc pairs only where Friedman rejects
+    assert {f.removeprefix("posthoc-") for f in table["family"] if f.startswith("posthoc-")} == rejected
+    assert (table.groupby(["family", "comparison", "subset"])["primary"].sum() == 1).all()
+    assert set(table.loc[table["primary"] & (table["family"] != "friedman"), "test"]) == {"corrected-t"}
