@@ -118,7 +118,7 @@ def fold_rows(table: pd.DataFrame, fold: int) -> tuple[np.ndarray, np.ndarray]:
     if ROLE_COLUMN in table.columns and (table[ROLE_COLUMN] == TEST_ROLE).any():
         train = (table[ROLE_COLUMN] == TRAIN_ROLE).to_numpy()
         if len(np.unique(folds[train])) > 1:
-            train &= folds != fold
+            train = train & (folds != fold)
         return train, (table[ROLE_COLUMN] == TEST_ROLE).to_numpy()
     return folds != fold, folds == fold
 
