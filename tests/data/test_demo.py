@@ -125,11 +125,27 @@ def test_evidence_is_zero_for_neutral_and_lies_on_moved_features(demo: Path) -> 
             continue
         assert evidence.max() > 0, row["image_id"]
         assert evidence[0, 0] == 0 and evidence[-1, -1] == 0  # background never moves
-        if row["label"] == "surprise":
+        if row["label"] == "surprise" and not row["masked"]:
             points = parse_points(row["landmarks"])
             lips = points[groups["lips_outer"]] * (64 / SIZE)
             at_lips = evidence[np.clip(lips[:, 1].astype(int), 0, 63), np.clip(lips[:, 0].astype(int), 0, 63)]
             assert at_lips.astype(float).mean() > evidence[evidence > 0].astype(float).mean() * 0.5
+
+
+def test_masked_evidence_excludes_what_the_mask_hides(demo: Path) -> None:
+    table = Manifest.load(demo / "manifest.csv").table
+    moved = table[table["label"] != "neutral"]
+    for pair_id in moved["pair_id"].unique()[:6]:
+        pair = moved[moved["pair_id"] == pair_id].sort_values("masked")
+        plain, masked = (np.load(demo / path).astype(float) for path in pair["evidence"])
+        polygon = Polygon(parse_points(pair["mask_polygon"].iloc[0]) * (64 / SIZE))
+        ys, xs = np.mgrid[:64, :64]
+        under = polygon.contains_points(np.c_[xs.ravel() + 0.5, ys.ravel() + 0.5]).reshape(64, 64)
+        assert plain[under].max() > 0, pair_id  # the expression moved the lower face
+        assert not masked[under].any(), pair_id
+        kept = masked > 0
+        np.testing.assert_array_equal(masked[kept], plain[kept])
+        assert masked.sum() > 0 and masked.sum() < plain.sum()
 
 
 def test_votes_round_trip_through_label_validation(demo: Path) -> None:

@@ -2,7 +2,9 @@
 
 For each pixel of a low-resolution grid, the magnitude (in pixels of the stored image) of the
 3-D displacement between the image's expressive mesh and the same subject's neutral mesh at the
-same pose, painted on the surface that is visible there. A neutral image's map is zero.
+same pose, painted on the surface that is visible there. A neutral image's map is zero. A masked
+image's map is its pair's with every cell the mask hides set to zero (:func:`hide`): what the mask
+covers cannot be evidence in that image.
 """
 
 from __future__ import annotations
@@ -41,3 +43,28 @@ def evidence_map(expressive: np.ndarray, neutral: np.ndarray, triangles: np.ndar
     for index in np.argsort(depth, kind="stable"):
         draw.polygon(corners[index].ravel().tolist(), fill=float(values[index]))
     return np.asarray(canvas, dtype=np.float32).astype(np.float16)
+
+
+def hide(evidence: np.ndarray, polygon: np.ndarray, image_size: int) -> np.ndarray:
+    """``evidence`` with the cells under ``polygon`` set to zero (the evidence of the masked image).
+
+    Parameters
+    ----------
+    evidence
+        ``(size, size)`` map spanning the whole image.
+    polygon
+        ``(n, 2)`` mask outline in pixels of an image of side ``image_size``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy, same dtype; a cell is hidden when the mask touches it (PIL's polygon fill includes
+        the outline), so no evidence is kept where the mask covers part of a cell.
+    """
+    height, width = evidence.shape
+    fine = 4  # drawn 4x finer, a cell is hidden when any of its 16 sub-cells is covered
+    cover = Image.new("L", (width * fine, height * fine), 0)
+    corners = np.asarray(polygon, dtype=float) * (fine * width / image_size)
+    ImageDraw.Draw(cover).polygon(corners.ravel().tolist(), fill=1, outline=1)
+    touched = np.asarray(cover, dtype=bool).reshape(height, fine, width, fine).any(axis=(1, 3))
+    return np.where(touched, 0, evidence).astype(evidence.dtype)

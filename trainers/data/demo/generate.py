@@ -108,7 +108,7 @@ def generate_subject(index: int, config: DemoConfig, out: Path, repeat: str | No
             path = Path("images") / subject / f"{image_id}.png"
             _save_png(image, out / path, config.png_compress_level)
             evidence = Path("evidence") / f"{image_id}.npy"
-            _save_npy(pair.evidence, out / evidence)
+            _save_npy(pair.masked_evidence if masked else pair.evidence, out / evidence)
             output.rows.append({
                 "image_id": image_id, "path": path.as_posix(), "subject": subject, "label": label,
                 "masked": masked, "pair_id": pair_id, "source": "demo", "landmarks": landmarks,
@@ -192,7 +192,8 @@ def _write_description(out: Path, config: DemoConfig, traits: list[dict[str, obj
         "landmarks": {"layout": LANDMARK_LAYOUT.name, "mesh_indices": LANDMARK_INDICES.tolist(),
                       "groups": {name: list(rows) for name, rows in LANDMARK_LAYOUT.groups.items()}},
         "evidence": {"size": EVIDENCE_SIZE, "dtype": "float16",
-                     "unit": "pixels of the stored image the expression moved the visible surface"},
+                     "unit": "pixels of the stored image the expression moved the visible surface",
+                     "masked": "the pair's map with every cell the mask touches set to zero"},
         "subjects": traits,
         "provenance": provenance(),
     }

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from trainers.data.demo import render
-from trainers.data.demo.evidence import evidence_map
+from trainers.data.demo.evidence import evidence_map, hide
 from trainers.data.demo.expressions import Expression
 from trainers.data.demo.identity import SubjectTraits, deform
 from trainers.data.demo.masks import clip_to_image, draw_mask, mask_polygon
@@ -31,7 +31,9 @@ class RenderedPair:
     polygon
         ``(n, 2)`` mask region in stored-image pixels (the same for both images).
     evidence
-        ``float16`` expression-evidence map (zero for a neutral expression).
+        ``float16`` expression-evidence map of the unmasked image (zero for a neutral expression).
+    masked_evidence
+        The same map with what the mask hides set to zero: the evidence of the masked image.
     """
 
     unmasked: Image.Image
@@ -39,6 +41,7 @@ class RenderedPair:
     points: np.ndarray
     polygon: np.ndarray
     evidence: np.ndarray
+    masked_evidence: np.ndarray
 
 
 def face_height(model: FaceModel) -> float:
@@ -69,10 +72,12 @@ def render_pair(model: FaceModel, traits: SubjectTraits, expression: Expression,
     base = deform(model.vertices(nuisance), model.neutral, traits.shape)
     evidence = evidence_map(render.project(expressive, pose, size, height), render.project(base, pose, size, height),
                             model.triangles, size)
+    polygon = polygon / supersample
     return RenderedPair(
         unmasked=image.reduce(supersample) if supersample > 1 else image,
         masked=masked.reduce(supersample) if supersample > 1 else masked,
         points=points / [supersample, supersample, supersample],
-        polygon=polygon / supersample,
+        polygon=polygon,
         evidence=evidence,
+        masked_evidence=hide(evidence, polygon, size),
     )
