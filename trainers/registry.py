@@ -90,7 +90,13 @@ class Registry(Mapping[str, T], Generic[T]):
             if self._loaded:
                 return
             self._loaded = True  # set first: a plugin that reads the registry while importing must not recurse
-            names = self.module_names()
+            try:
+                for module in self.module_names():
+                    importlib.import_module(f"{self.package}.{module}")
+            except BaseException:
+                self._loaded = False  # a plugin failed to import: the next read tries again and fails loudly
+                raise
+            return
         for module in names:
             importlib.import_module(f"{self.package}.{module}")
 

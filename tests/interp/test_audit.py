@@ -199,35 +199,16 @@ def _write_dataset(root: Path) -> pd.DataFrame:
 
 
 def _write_run(tmp_path: Path, models: tuple[str, ...] = ("baseline-mix", "cl")) -> Path:
+    """A real ``trainers run`` (smoke preset at 96 px, whole images, one epoch) of ``models`` on the dataset."""
+    from trainers.config import load_preset, override
     from trainers.data.manifest import Manifest
-    from trainers.models import create
-    from trainers.rundir import save_checkpoint
+    from trainers.runner import run_study
 
-    table = _write_dataset(tmp_path / "data")
-    run = tmp_path / "run"
-    Manifest(table, tmp_path / "data").save(run / "manifest.csv")
-    study = {"schema": 1, "study": "tiny", "models": list(models), "k": 2, "folds": [0, 1], "seed": 0,
-             "config": {"face_crop": True}}
-    (run / "study.json").write_text(json.dumps(study))
-    for index, model in enumerate(models):
-        for fold in (0, 1):
-            folder = run / model / f"fold-{fold}"
-            folder.mkdir(parents=True)
-            torch.manual_seed(10 * index + fold)
-            network = create("resnet18", len(CLASSES))
-            config = {"model": model, "architecture": "resnet18", "num_classes": len(CLASSES),
-                      "image_size": RUN_SIZE, "training": {"face_crop": False},
-                      "normalisation": {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}}
-            save_checkpoint(folder / "checkpoint.pt", {"model": network.state_dict(), "config": config})
-            part = table[table["fold"] == fold]
-            frame = part[["image_id", "subject", "pair_id", "masked", "label"]].assign(pred=part["label"], correct=True)
-            for name in CLASSES:
-                frame[f"logit_{name}"] = 0.0
-            frame.to_csv(folder / "predictions.csv", index=False)
-            np.save(folder / "embeddings.npy", np.zeros((len(frame), 4), dtype=np.float32))
-            pd.DataFrame({"epoch": [1]}).to_csv(folder / "history.csv", index=False)
-            (folder / "DONE").write_text(json.dumps({"finished_utc": "2026-01-01T00:00:00+00:00", "epochs": 1}))
-    return run
+    table = _write_dataset(tmp_path / "data").drop(columns="fold")
+    manifest = Manifest(table, tmp_path / "data").save(tmp_path / "data" / "manifest.csv")
+    config = override(load_preset("smoke"), image_size=RUN_SIZE, face_crop=False, epochs=1)
+    run_study(manifest, config, "smoke", list(models), tmp_path / "run", device="cpu")
+    return tmp_path / "run"
 
 
 def test_attributions_step_writes_the_audit_and_skips_when_up_to_date(tmp_path, monkeypatch):
@@ -236,7 +217,7 @@ def test_attributions_step_writes_the_audit_and_skips_when_up_to_date(tmp_path, 
 
     monkeypatch.setenv("MASKFER_CACHE", str(tmp_path / "cache"))
     run = _write_run(tmp_path)
-    options = {"attributions": {"max_images": "2", "sanity_images": "2", "randomisation_stages": "2",
+    options = {"attributions": {"max_images": "4", "sanity_images": "2", "randomisation_stages": "2",
                                 "overlay_pairs": "1", "map_size": "12"}}
     result = analyze(run, only=["attributions"], options=options)
     assert result.ran == ["attributions"]

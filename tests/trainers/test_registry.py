@@ -62,3 +62,20 @@ def test_plugin_modules_import_on_first_read(tmp_path: Path, monkeypatch: pytest
     assert sorted(PLUGINS) == ["alpha", "beta"]
     for name in [m for m in sys.modules if m.startswith("regplugins")]:
         monkeypatch.delitem(sys.modules, name)
+
+
+def test_a_plugin_that_fails_to_import_fails_every_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "regbroken"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "from trainers.registry import Registry\nPLUGINS = Registry('plugin', __name__)\n")
+    (package / "good.py").write_text("from regbroken import PLUGINS\nPLUGINS.add('good', 1)\n")
+    (package / "typo.py").write_text("import no_such_module_here\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from regbroken import PLUGINS  # type: ignore[import-not-found]
+
+    for _ in range(2):  # never a silently partial registry
+        with pytest.raises(ModuleNotFoundError, match="no_such_module_here"):
+            list(PLUGINS)
+    for name in [m for m in sys.modules if m.startswith("regbroken")]:
+        monkeypatch.delitem(sys.modules, name)
