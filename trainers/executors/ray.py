@@ -91,7 +91,10 @@ class RayExecutor:
         self._started_ray = False
 
     def resolve_device(self, device: str | None) -> tuple[str, str]:
-        """The tasks' device (default: cuda when ``gpus_per_task`` > 0, else cpu); joins the cluster."""
+        """The tasks' device (default: cuda when ``gpus_per_task`` > 0, else cpu) and its description.
+
+        Ray is joined (or started) only in :meth:`run`, after the runner has checked the study's input.
+        """
         if device is None:
             device = "cuda" if self.gpus_per_task > 0 else "cpu"
         if device.startswith("cuda") and self.gpus_per_task <= 0:
@@ -99,9 +102,9 @@ class RayExecutor:
                             "to share a GPU between four tasks)")
         if device == "cpu" and self.gpus_per_task > 0:
             raise DataError(f"--gpus-per-task {self.gpus_per_task} with --device cpu: drop one of them")
-        resources = self._connect()
-        return device, (f"ray ({device}; {self.cpus_per_task:g} CPU, {self.gpus_per_task:g} GPU per task; "
-                        f"cluster {resources.get('CPU', 0):g} CPU, {resources.get('GPU', 0):g} GPU)")
+        address = self.address or os.environ.get("RAY_ADDRESS")
+        where = f"address {address}" if address else "in-process instance" if ray.is_initialized() else "started here"
+        return device, f"ray ({device}; {self.cpus_per_task:g} CPU, {self.gpus_per_task:g} GPU per task; {where})"
 
     def _connect(self) -> dict[str, float]:
         """Join (or start) Ray; the cluster's total resources, checked against one task's needs."""
