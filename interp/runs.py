@@ -62,6 +62,16 @@ class Run:
         """Fold indices the study ran."""
         return [int(f) for f in self.study["folds"]]
 
+    @property
+    def study_file(self) -> Path:
+        """The run's ``study.json``."""
+        return self.path / rundir.STUDY_FILE
+
+    @property
+    def manifest_file(self) -> Path:
+        """The run's frozen ``manifest.csv``."""
+        return self.path / rundir.MANIFEST_FILE
+
     def fold_dir(self, model: str, fold: int) -> Path:
         """Folder of one (model, fold)."""
         return rundir.fold_dir(self.path, model, fold)

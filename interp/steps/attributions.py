@@ -13,6 +13,7 @@ from interp.audit.pipeline import AuditConfig, audit_run
 from interp.runs import Run
 from interp.steps import register
 from interp.steps.base import Step
+from trainers import rundir
 
 
 @register
@@ -23,8 +24,8 @@ class AttributionsStep(Step):
     Config = AuditConfig
 
     def inputs(self, run: Run) -> list[Path]:
-        return [run.path / "study.json", run.path / "manifest.csv", *run.files("predictions.csv"),
-                *run.files("checkpoint.pt")]
+        return [run.study_file, run.manifest_file, *run.files(rundir.PREDICTIONS_FILE),
+                *run.files(rundir.CHECKPOINT_FILE)]
 
     def run(self, run: Run, config: AuditConfig, analysis: Path) -> list[Path]:
         return audit_run(run, config, analysis)

@@ -13,6 +13,7 @@ from interp import embeddings, plots, tables
 from interp.runs import Run
 from interp.steps import register
 from interp.steps.base import Step
+from trainers import rundir
 from trainers.errors import DataError
 
 
@@ -50,7 +51,7 @@ class EmbeddingsStep(Step):
     Config = EmbeddingsConfig
 
     def inputs(self, run: Run) -> list[Path]:
-        return [run.path / "study.json", *run.files("predictions.csv"), *run.files("embeddings.npy")]
+        return [run.study_file, *run.files(rundir.PREDICTIONS_FILE), *run.files(rundir.EMBEDDINGS_FILE)]
 
     def run(self, run: Run, config: EmbeddingsConfig, analysis: Path) -> list[Path]:
         unknown = [m for m in config.methods if m not in embeddings.PROJECTIONS]

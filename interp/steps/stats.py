@@ -11,6 +11,7 @@ from interp.steps import register
 from interp.steps.base import Step
 from interp.tables import evaluation_views, with_init
 from interp.tables import write_table
+from trainers import rundir
 
 
 @register
@@ -21,7 +22,7 @@ class StatsStep(Step):
     Config = ComparisonConfig
 
     def inputs(self, run: Run) -> list[Path]:
-        return [run.path / "study.json", run.path / "manifest.csv", *run.files("predictions.csv")]
+        return [run.study_file, run.manifest_file, *run.files(rundir.PREDICTIONS_FILE)]
 
     def run(self, run: Run, config: ComparisonConfig, analysis: Path) -> list[Path]:
         predictions = evaluation_views(run.predictions(), run.manifest())

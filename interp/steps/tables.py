@@ -10,6 +10,7 @@ from interp import plots, tables
 from interp.runs import Run
 from interp.steps import register
 from interp.steps.base import Step
+from trainers import rundir
 
 
 @dataclass
@@ -27,8 +28,8 @@ class TablesStep(Step):
     Config = TablesConfig
 
     def inputs(self, run: Run) -> list[Path]:
-        return [run.path / "study.json", run.path / "manifest.csv", *run.files("predictions.csv"),
-                *run.files("history.csv")]
+        return [run.study_file, run.manifest_file, *run.files(rundir.PREDICTIONS_FILE),
+                *run.files(rundir.HISTORY_FILE)]
 
     def run(self, run: Run, config: TablesConfig, analysis: Path) -> list[Path]:
         predictions = tables.evaluation_views(run.predictions(), run.manifest())

@@ -24,43 +24,32 @@ log = logging.getLogger(__name__)
 TEST_PREFIX = "test:"
 
 
-def cross_dataset_table(train: Manifest, folds: pd.Series, test: Manifest) -> tuple[Manifest, dict]:
-    """One manifest (rooted at ``train``'s root) of both datasets, and the class report.
+def cross_dataset_table(train: Manifest, test: Manifest) -> Manifest:
+    """One manifest (rooted at ``train``'s root) of both datasets, with the ``role`` column.
 
-    Parameters
-    ----------
-    train
-        The dataset trained on.
-    folds
-        Fold of each ``train`` row (all 0 to train each model on all of it).
-    test
-        The dataset every fold's model is evaluated on.
-
-    Returns
-    -------
-    tuple
-        The combined manifest (``fold`` and ``role`` columns) and a report: the classes of each
-        side and those missing on either.
+    The test rows get fold :data:`trainers.rundir.TEST_FOLD` and ``test:``-prefixed image ids,
+    subjects and pair ids; the train rows get their folds later (:func:`trainers.runner`). Classes
+    present on one side only are logged.
 
     Raises
     ------
     DataError
         When the two datasets share no class.
     """
-    train_table = train.table.assign(fold=np.asarray(folds, dtype=int), **{rundir.ROLE_COLUMN: rundir.TRAIN_ROLE})
     other = test.rebased(train.root).table
     test_table = other.assign(
         image_id=TEST_PREFIX + other["image_id"], subject=TEST_PREFIX + other["subject"],
         pair_id=np.where(other["pair_id"] != "", TEST_PREFIX + other["pair_id"], ""),
         fold=rundir.TEST_FOLD, **{rundir.ROLE_COLUMN: rundir.TEST_ROLE},
     )
+    train_table = train.table.assign(**{rundir.ROLE_COLUMN: rundir.TRAIN_ROLE})
     report = class_report(train.table, test.table)
     if not set(report["train_classes"]) & set(report["test_classes"]):
         raise DataError("--data and --test-data share no class: a model trained on one cannot be scored on the other")
     for side, missing in (("training", report["missing_in_train"]), ("test", report["missing_in_test"])):
         if missing:
             log.warning("cross-dataset: class(es) %s absent from the %s dataset", ", ".join(missing), side)
-    return Manifest(pd.concat([train_table, test_table], ignore_index=True), train.root), report
+    return Manifest(pd.concat([train_table, test_table], ignore_index=True), train.root)
 
 
 def class_report(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, list[str]]:
