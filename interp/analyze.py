@@ -17,9 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from tqdm.auto import tqdm
 
+from interp import layout
+from interp.present import accuracy_cells
+from interp.results import load as load_results
 from interp.runs import Run, open_run
 from interp.steps import available, steps
 from interp.steps.base import Step, file_digest
@@ -30,9 +32,6 @@ from trainers.provenance import provenance
 
 log = logging.getLogger(__name__)
 
-INDEX_SCHEMA = 1
-
-
 @dataclass
 class AnalysisResult:
     """What :func:`analyze` did: ``ran`` and ``skipped`` step names, and the index it left."""
@@ -40,18 +39,6 @@ class AnalysisResult:
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     index: dict = field(default_factory=dict)
-
-
-def read_index(analysis: Path) -> dict:
-    """``analysis/index.json``, or an empty index when there is none yet."""
-    path = analysis / "index.json"
-    if not path.is_file():
-        return {"schema": INDEX_SCHEMA, "steps": {}}
-    try:
-        index = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc}); delete it to rebuild the analysis") from exc
-    return index if index.get("schema") == INDEX_SCHEMA else {"schema": INDEX_SCHEMA, "steps": {}}
 
 
 def build_config(step: Step, options: dict[str, object] | None) -> object:
@@ -119,7 +106,7 @@ def analyze(path: str | Path, *, only: Sequence[str] | None = None, force: bool 
     configs = {name: build_config(step, (options or {}).get(name)) for name, step in registry.items()}  # all first
     run = open_run(path, allow_partial=allow_partial)
     analysis = run.path / "analysis"
-    index = read_index(analysis)
+    index = layout.read_index(analysis)
     result = AnalysisResult(index=index)
     for name in tqdm(list(registry), desc="analysis", unit="step"):
         step, config = registry[name], configs[name]
@@ -132,28 +119,11 @@ def analyze(path: str | Path, *, only: Sequence[str] | None = None, force: bool 
         index["steps"][name] = _run_step(step, run, config, fingerprint, analysis, index["steps"].get(name))
         result.ran.append(name)
     if result.ran:
-        index.update({"schema": INDEX_SCHEMA, "run": run.path.resolve().as_posix(), "study": run.study["study"],
+        index.update({"schema": layout.INDEX_SCHEMA, "run": run.path.resolve().as_posix(), "study": run.study["study"],
                       "provenance": provenance()})
-        with atomic_open(analysis / "index.json") as handle:
+        with atomic_open(analysis / layout.INDEX_FILE) as handle:
             json.dump(index, handle, indent=2, default=str)
     return result
-
-
-def _percent(value: float) -> str:
-    return "n/a" if pd.isna(value) else f"{100 * value:.2f}"
-
-
-def main_table(analysis: Path) -> pd.DataFrame:
-    """Accuracy per model and subset as printed text cells: mean +- sd and the 95% CI, in %."""
-    table = pd.read_parquet(analysis / "tables" / "accuracy.parquet")
-    return pd.DataFrame({
-        "model": table["model"], "subset": table["subset"], "folds": table["n_folds"],
-        "accuracy %": [f"{_percent(mean)} +- {_percent(sd)}"
-                       for mean, sd in zip(table["accuracy_mean"], table["accuracy_sd"])],
-        "95% CI": [f"[{_percent(low)}, {_percent(high)}]"
-                   for low, high in zip(table["accuracy_ci_low"], table["accuracy_ci_high"])],
-        "macro-F1 %": [_percent(mean) for mean in table["macro_f1_mean"]],
-    })
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,11 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    analysis = args.run / "analysis"
     print(f"ran: {', '.join(result.ran) or 'nothing'}; up to date: {', '.join(result.skipped) or 'nothing'}")
-    if (analysis / "tables" / "accuracy.parquet").is_file():
-        print(main_table(analysis).to_string(index=False))
-    print(f"outputs: {analysis} (index.json lists every file)")
+    results = load_results(args.run)
+    if results.has("tables"):
+        print(accuracy_cells(results.accuracy()).to_string(index=False))
+    print(f"outputs: {results.analysis} (index.json lists every file)")
     return 0
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from interp import embeddings, plots, tables
+from interp import embeddings, layout, plots, tables
 from interp.runs import Run
 from interp.steps import register
 from interp.steps.base import Step
@@ -59,18 +59,18 @@ class EmbeddingsStep(Step):
             raise DataError(f"unknown projection(s) {unknown}; use {', '.join(embeddings.PROJECTIONS)}")
         with threadpool_limits(config.threads or None):
             quality, projected = self._compute(run, config)
-        out = analysis / "tables"
         columns = ["model", "fold", "scope", "n", *embeddings.QUALITY_METRICS]
         quality_folds = tables.ordered(pd.DataFrame(quality, columns=columns))
         summary = (tables.summarise(quality_folds, ["model", "scope"], list(embeddings.QUALITY_METRICS))
                    if len(quality_folds) else pd.DataFrame(columns=["model", "scope", "n_folds"]))
-        written = (tables.write_table(quality_folds, out, "embedding_quality_folds")
-                   + tables.write_table(summary, out, "embedding_quality"))
+        written = (layout.write_table(quality_folds, analysis, "embedding_quality_folds")
+                   + layout.write_table(summary, analysis, "embedding_quality"))
         projections = pd.concat(projected, ignore_index=True) if projected else pd.DataFrame(
             columns=list(embeddings.PROJECTION_COLUMNS))
-        written += tables.write_table(projections, out, "embedding_projections")
+        written += layout.write_table(projections, analysis, "embedding_projections")
         for model in projections["model"].unique():
-            written += plots.save_figure(plots.projection_figure(projections, model), analysis / "figures",
+            written += plots.save_figure(plots.projection_figure(projections, model),
+                                         analysis / layout.FIGURES_DIR,
                                          f"projection-{model}")
         return written
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from interp import layout
 from interp.runs import Run
 from interp.stats import describe_tests
 from interp.stats.comparisons import ComparisonConfig, comparison_table
 from interp.steps import register
 from interp.steps.base import Step
 from interp.tables import evaluation_views, with_init
-from interp.tables import write_table
 from trainers import rundir
 
 
@@ -27,5 +27,5 @@ class StatsStep(Step):
     def run(self, run: Run, config: ComparisonConfig, analysis: Path) -> list[Path]:
         predictions = evaluation_views(run.predictions(), run.manifest())
         table = with_init(comparison_table(predictions, run.fold_sizes, run.models, config), run.inits())
-        out = analysis / "tables"
-        return write_table(table, out, "comparisons") + write_table(describe_tests(), out, "tests")
+        return (layout.write_table(table, analysis, "comparisons")
+                + layout.write_table(describe_tests(), analysis, "tests"))

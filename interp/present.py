@@ -1,0 +1,64 @@
+"""Numbers as people read them: the cells that ``make demo``, the dashboard and the PDF report print.
+
+Every door formats a table of :mod:`interp.results` through these functions, so the printed
+precision and wording are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+PERCENT_DECIMALS = 2
+
+
+def percent(value: float | None, decimals: int = PERCENT_DECIMALS) -> str:
+    """A share in [0, 1] as a percentage with ``decimals`` places; ``n/a`` for a missing value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return "n/a"
+    return f"{100 * float(value):.{decimals}f}"
+
+
+def interval(low: float | None, high: float | None, decimals: int = PERCENT_DECIMALS) -> str:
+    """A confidence interval of shares as ``[low, high]`` in percent."""
+    return f"[{percent(low, decimals)}, {percent(high, decimals)}]"
+
+
+def points(value: float | None, decimals: int = PERCENT_DECIMALS) -> str:
+    """A difference already in percentage points (``comparisons`` effects), signed; ``n/a`` when missing."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"{round(float(value), decimals) + 0.0:+.{decimals}f}"  # + 0.0: no "-0.00"
+
+
+def p_value(value: float | None) -> str:
+    """A p-value: three significant digits, ``<0.001`` below a thousandth, ``n/a`` when missing."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    return "<0.001" if value < 0.001 else f"{value:.3g}"
+
+
+RANDOMISATION_PASS_BELOW = 0.5
+
+
+def randomisation_verdict(final_similarity: float | None, threshold: float = RANDOMISATION_PASS_BELOW) -> str:
+    """The model-randomisation sanity check (Adebayo et al. 2018) as a verdict: ``pass`` when the maps of
+    the model with every layer group randomised keep a mean absolute Spearman similarity to the trained
+    model's maps below ``threshold`` (the maps depend on what was learnt), ``fail`` when they stay similar
+    (they explain the architecture, not the training), ``n/a`` when there is no value."""
+    if final_similarity is None or pd.isna(final_similarity):
+        return "n/a"
+    return "pass" if abs(float(final_similarity)) < threshold else "fail"
+
+
+def accuracy_cells(accuracy: pd.DataFrame) -> pd.DataFrame:
+    """The summarised accuracy table (``Results.accuracy()``) as text cells, one row per arm and subset:
+    ``model``, ``subset``, ``folds``, ``accuracy %`` (mean +- sd), ``95% CI``, ``macro-F1 %``."""
+    return pd.DataFrame({
+        "model": accuracy["model"], "subset": accuracy["subset"], "folds": accuracy["n_folds"],
+        "accuracy %": [f"{percent(mean)} +- {percent(sd)}"
+                       for mean, sd in zip(accuracy["accuracy_mean"], accuracy["accuracy_sd"])],
+        "95% CI": [interval(low, high) for low, high in zip(accuracy["accuracy_ci_low"], accuracy["accuracy_ci_high"])],
+        "macro-F1 %": [percent(mean) for mean in accuracy["macro_f1_mean"]],
+    })
