@@ -10,6 +10,11 @@ validation images (both images of every pair) and writes, under ``analysis/attri
 - ``summary_by_polygon``: the summary split by where the mask polygon came from (``exact`` or
   ``estimated`` from landmarks); the summary and ``audit.json`` carry the shares of images whose
   polygon is estimated or missing and of those without landmarks (:mod:`interp.audit.coverage`).
+
+The images are a seeded, subject-stratified sample over all folds (:mod:`interp.audit.sampling`):
+``max_images`` per model in total, and ``sanity_images`` of those for the randomisation and
+consistency checks (images no fold model trained on first, where the run has them). Every table
+keyed by model carries its ``init`` (:meth:`interp.runs.Run.inits`).
 """
 
 from __future__ import annotations
@@ -27,14 +32,20 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from interp.attribution import ATTRIBUTIONS, create, to_model_input
-from interp.audit.aggregate import BaselineTest, compare_to_baseline, summarise
+from interp.audit.aggregate import ALL_CLASSES, BaselineTest, compare_to_baseline, summarise
 from interp.audit.coverage import coverage_by_subset, coverage_warning, geometry_coverage, summary_by_polygon
 from interp.audit.inputs import RunImages, Selection
 from interp.audit.overlays import contact_sheet, overlay, save_png
-from interp.audit.sanity import cross_fold_consistency, evidence_agreement, faithfulness, randomisation_curve
+from interp.audit.sampling import stratified_sample
+from interp.audit.sanity import (
+    RANDOMISATION_THRESHOLD, consistency_pairs, evidence_agreement, faithfulness, randomisation_check,
+    randomisation_curve,
+)
 from interp.regions import metric_metadata, score_regions
 from interp.runs import Run
 from interp.stats.comparisons import pick_baseline
+from interp.tables import with_init
+from trainers import rundir
 from trainers.atomic import atomic_open, atomic_path
 from trainers.data.labels import CLASSES
 from trainers.errors import DataError
@@ -64,7 +75,8 @@ class AuditConfig:
     bf16
         Run attributions under bfloat16 autocast (faster on bf16-capable CPUs and on GPUs).
     max_images
-        At most this many validation images per (model, fold), whole pairs; 0 = all.
+        At most this many validation images per model over all folds, whole pairs, a seeded
+        subject-stratified sample (:func:`interp.audit.sampling.stratified_sample`); 0 = all.
     map_size
         Side of the stored low-resolution maps.
     overlay_pairs
@@ -75,9 +87,16 @@ class AuditConfig:
     sanity
         Run the sanity checks (randomisation, cross-fold consistency, faithfulness, evidence).
     sanity_images
-        Images used by the randomisation and consistency checks.
+        Images used by the randomisation and consistency checks: a seeded, subject-stratified
+        sample of the audited images, from the images no fold model trained on where the run has
+        them (a test set), else over all folds.
     randomisation_stages
-        Most layer groups randomised in the cascade.
+        Most layer groups (blocks) randomised in the cascade.
+    randomisation_folds
+        Folds of each model that run the randomisation cascade (the first ones; 0 = all).
+    randomisation_threshold
+        Pass criterion of the randomisation check: the mean Spearman correlation of the fully
+        randomised model's maps with the trained model's lies within +-threshold of 0.
     faithfulness_repeats
         Random equal-area regions per image.
     threads
@@ -98,6 +117,8 @@ class AuditConfig:
     sanity: bool = True
     sanity_images: int = 16
     randomisation_stages: int = 8
+    randomisation_folds: int = 3
+    randomisation_threshold: float = RANDOMISATION_THRESHOLD
     faithfulness_repeats: int = 3
     seed: int = 0
     threads: int = 0
@@ -115,8 +136,9 @@ class AuditConfig:
 class _Collected:
     rows: list[pd.DataFrame] = field(default_factory=list)
     tiles: dict[tuple[str, str], object] = field(default_factory=dict)
-    consistency: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    consistency: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
     curves: list[pd.DataFrame] = field(default_factory=list)
+    sanity_ids: list[str] = field(default_factory=list)
 
 
 def output_dir(analysis: Path, method: str) -> Path:
@@ -147,18 +169,42 @@ def audit_run(run: Run, config: AuditConfig, analysis: Path, *, progress: bool =
         torch.set_num_threads(threads)
 
 
+def sample_images(run: Run, predictions: pd.DataFrame, config: AuditConfig) -> tuple[set[str], list[str]]:
+    """The audited image ids (``max_images`` over all folds) and the sanity images among them.
+
+    Both are seeded, subject-stratified samples (:func:`interp.audit.sampling.stratified_sample`);
+    the sanity images come from the images that no fold of the run trains on when there are any
+    (a test set), else from all audited images.
+    """
+    validation = predictions.drop_duplicates("image_id")[["image_id", "pair_id", "subject"]]
+    audited = set(stratified_sample(validation, config.max_images, config.seed))
+    pool = validation[validation["image_id"].isin(audited)]
+    unseen = pool[pool["image_id"].isin(never_trained(run))]
+    sanity = stratified_sample(unseen if len(unseen) else pool, config.sanity_images, config.seed + 1)
+    return audited, sanity
+
+
+def never_trained(run: Run) -> set[str]:
+    """Image ids that no fold of the run trains on (the test set of a cross-dataset run)."""
+    table = run.manifest()
+    seen = np.zeros(len(table), dtype=bool)
+    for fold in run.folds:
+        seen |= rundir.fold_rows(table, fold)[0]
+    return set(table.loc[~seen, "image_id"])
+
+
 def _audit(run: Run, config: AuditConfig, analysis: Path, progress: bool) -> list[Path]:
     images = RunImages(run.manifest(), run.path)
     predictions = run.predictions()
     out = output_dir(analysis, config.method)
     tasks = run.fold_dirs()
     of_fold = {(m, f): predictions[(predictions["model"] == m) & (predictions["fold"] == f)] for m, f, _ in tasks}
-    chosen = {key: choose_images(table, config.max_images) for key, table in of_fold.items()}
+    audited, sanity_ids = sample_images(run, predictions, config)
+    chosen = {key: list(table.loc[table["image_id"].isin(audited), "image_id"]) for key, table in of_fold.items()}
     first_table = of_fold[(tasks[0][0], tasks[0][1])]
     first = chosen[(tasks[0][0], tasks[0][1])]
     overlay_ids = choose_images(first_table[first_table["image_id"].isin(first)], 2 * config.overlay_pairs)
-    sanity_ids = first[:config.sanity_images]
-    collected, written = _Collected(), []
+    collected, written = _Collected(sanity_ids=sanity_ids), []
     bar = tqdm(total=sum(map(len, chosen.values())), unit="img", desc=f"attributions ({config.method})",
                disable=not progress)
     for model_name, fold, folder in tasks:
@@ -257,10 +303,11 @@ def _sanity_fold(model: nn.Module, selection: Selection, setting: _FoldSetting, 
     inputs = setting.inputs(selection.images)
     with create(config.method, model, batch_size=config.batch_size, bf16=config.bf16, **config.settings) as method:
         maps = method.attribute(inputs, target="pred").maps
-    collected.consistency.setdefault(setting.model, []).append(_pool(maps, config.map_size))
-    if len(collected.consistency[setting.model]) == 1:  # randomisation on each model's first fold
+    collected.consistency.setdefault(setting.model, {})[setting.fold] = _pool(maps, config.map_size)
+    if not config.randomisation_folds or len(collected.consistency[setting.model]) <= config.randomisation_folds:
         curve = randomisation_curve(model, inputs, method=config.method, max_stages=config.randomisation_stages,
-                                    batch_size=config.batch_size, seed=config.seed, settings=config.settings)
+                                    batch_size=config.batch_size, seed=config.seed, settings=config.settings,
+                                    regions=selection.regions)
         curve.insert(0, "fold", setting.fold)
         curve.insert(0, "model", setting.model)
         curve["image_id"] = [selection.image_ids[i] for i in curve["image"]]
@@ -301,8 +348,9 @@ def _write_table(frame: pd.DataFrame, base: Path) -> list[Path]:
 
 
 def _write_tables(run: Run, out: Path, config: AuditConfig, collected: _Collected) -> list[Path]:
+    inits = run.inits()
     images = pd.concat(collected.rows, ignore_index=True)
-    written = _write_table(images, out / "images")
+    written = _write_table(with_init(images, inits), out / "images")
     coverage = geometry_coverage(images)
     warning = coverage_warning(coverage)
     if warning:
@@ -310,18 +358,20 @@ def _write_tables(run: Run, out: Path, config: AuditConfig, collected: _Collecte
     summary = summarise(images)
     if not summary.empty:
         summary = summary.merge(coverage_by_subset(images), on=["model", "subset"], how="left")
-    written += _write_table(summary, out / "summary")
+        summary = summary.merge(null_references(images, collected.curves), on=["model", "subset", "class"],
+                                how="left")
+    written += _write_table(with_init(summary, inits), out / "summary")
     by_polygon = summary_by_polygon(images, summarise)
     if not by_polygon.empty:
-        written += _write_table(by_polygon, out / "summary_by_polygon")
+        written += _write_table(with_init(by_polygon, inits), out / "summary_by_polygon")
     written += _write_table(pd.DataFrame(metric_metadata()), out / "metrics")
     comparisons = _comparisons(run, images, config)
     if not comparisons.empty:
-        written += _write_table(comparisons, out / "comparisons")
+        written += _write_table(with_init(comparisons, inits), out / "comparisons")
     if collected.tiles:
         written.append(_figure6(out / "overlays" / "figure6.png", images, collected))
     if config.sanity:
-        written += _write_sanity(out / "sanity", images, collected)
+        written += _write_sanity(run, out / "sanity", images, collected, config)
     description = {"config": asdict(config), "method": {"name": config.method,
                    "description": ATTRIBUTIONS[config.method].description,
                    "reference": ATTRIBUTIONS[config.method].reference},
@@ -359,22 +409,81 @@ def _figure6(target: Path, images: pd.DataFrame, collected: _Collected) -> Path:
     return save_png(contact_sheet(tiles, captions, columns=len(image_ids)), target)
 
 
-def _write_sanity(folder: Path, images: pd.DataFrame, collected: _Collected) -> list[Path]:
+def null_references(images: pd.DataFrame, curves: list[pd.DataFrame]) -> pd.DataFrame:
+    """The two null references of the mask fraction per model, subset and class (and ``all``).
+
+    ``mask_share``: the mean share of the image the mask polygon covers, which is what a uniform map
+    scores. ``randomised_mask_fraction``: the mean mask fraction of the fully randomised model's maps
+    (the last stage of the randomisation cascade) on the sanity images, what this architecture and
+    attribution method give without anything learnt; ``n_randomised`` images behind it.
+    """
+    table = images.assign(subset=np.where(images["masked"].astype(bool), "M", "NM"))
+    keys = ["model", "subset", "class"]
+    share = pd.concat([table.assign(**{"class": table["label"]}), table.assign(**{"class": ALL_CLASSES})])
+    frame = share.groupby(keys, sort=False)["mask_share"].mean().reset_index()
+    if not curves or "mask_fraction" not in curves[0]:
+        return frame.assign(randomised_mask_fraction=np.nan, n_randomised=0)
+    curve = pd.concat(curves, ignore_index=True)
+    last = curve[curve["stage"] == curve.groupby(["model", "fold"])["stage"].transform("max")]
+    facts = images.drop_duplicates("image_id").set_index("image_id")
+    last = last.assign(subset=np.where(facts.loc[last["image_id"], "masked"].astype(bool).to_numpy(), "M", "NM"),
+                       label=facts.loc[last["image_id"], "label"].to_numpy())
+    both = pd.concat([last.assign(**{"class": last["label"]}), last.assign(**{"class": ALL_CLASSES})])
+    randomised = both.groupby(keys, sort=False)["mask_fraction"].agg(
+        randomised_mask_fraction="mean", n_randomised="count").reset_index()
+    frame = frame.merge(randomised, on=keys, how="left")
+    frame["n_randomised"] = frame["n_randomised"].fillna(0).astype(int)
+    return frame
+
+
+def consistency_table(run: Run, collected: _Collected) -> pd.DataFrame:
+    """Cross-fold agreement per model and kind (held-out, held-out vs trained, trained) of fold-model pairs.
+
+    Columns: model, kind, k (fold models), n_images, n_pairs, and the mean and sd (over images) of
+    each similarity. ``held-out`` rows exist only where no model of a pair trained on the image (a
+    test set): only they measure agreement on unseen faces.
+    """
+    table = run.manifest()
+    row = {image_id: index for index, image_id in enumerate(table["image_id"])}
+    rows = [row[image_id] for image_id in collected.sanity_ids]
+    similarity = ["spearman", "spearman_abs", "ssim"]
+    frames = []
+    for model, maps in collected.consistency.items():
+        if len(maps) < 2:
+            continue
+        trained = {fold: rundir.fold_rows(table, fold)[0][rows] for fold in maps}
+        pairs = consistency_pairs(maps, trained)
+        per_image = pairs.groupby(["kind", "image"], sort=False)[similarity].mean().reset_index()
+        summary = per_image.groupby("kind", sort=False)[similarity].agg(["mean", "std"]).pipe(_flatten)
+        summary["n_images"] = per_image.groupby("kind", sort=False).size()
+        summary["n_pairs"] = pairs.groupby("kind", sort=False).size()
+        frames.append(summary.reset_index().assign(model=model, k=len(maps)))
+    if not frames:
+        return pd.DataFrame()
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[["model", "kind", "k", "n_images", "n_pairs"]
+                 + [c for c in frame.columns if c.split("_")[0] in ("spearman", "ssim")]]
+
+
+def _write_sanity(run: Run, folder: Path, images: pd.DataFrame, collected: _Collected,
+                  config: AuditConfig) -> list[Path]:
     written = []
+    inits = run.inits()
     similarity = ["spearman", "spearman_abs", "ssim"]
     if collected.curves:
         curves = pd.concat(collected.curves, ignore_index=True)
-        written += _write_table(curves, folder / "randomisation")
+        written += _write_table(with_init(curves, inits), folder / "randomisation")
         summary = curves.groupby(["model", "fold", "stage", "layer"], sort=False)[similarity].mean().reset_index()
-        written += _write_table(summary, folder / "randomisation_summary")
-    rows = []
-    for model, maps in collected.consistency.items():
-        if len(maps) >= 2:
-            rows.append(cross_fold_consistency(np.stack(maps)).assign(model=model, k=len(maps)))
-    if rows:
-        consistency = pd.concat(rows, ignore_index=True)
-        written += _write_table(consistency.groupby(["model", "k"])[similarity].agg(["mean", "std"])
-                                .pipe(_flatten).reset_index(), folder / "consistency")
+        written += _write_table(with_init(summary, inits), folder / "randomisation_summary")
+        check = randomisation_check(summary, config.randomisation_threshold)
+        written += _write_table(with_init(check, inits), folder / "randomisation_check")
+        failed = sorted(set(check.loc[~check["model_passed"], "model"]))
+        if failed:
+            log.warning("randomisation check failed for %s: maps of the fully randomised model still correlate "
+                        "with the trained model's (|Spearman| >= %s)", ", ".join(failed), config.randomisation_threshold)
+    consistency = consistency_table(run, collected)
+    if not consistency.empty:
+        written += _write_table(with_init(consistency, inits), folder / "consistency")
     if "faith_correct_occluded" in images:
         subset = np.where(images["masked"], "M", "NM")
         faith = images.assign(subset=subset, correct=images["correct"].astype(float)).dropna(
@@ -382,11 +491,12 @@ def _write_sanity(folder: Path, images: pd.DataFrame, collected: _Collected) -> 
             ["correct", "faith_correct_occluded", "faith_correct_random"]].mean().reset_index()
         faith["drop_mask"] = faith["correct"] - faith["faith_correct_occluded"]
         faith["drop_random"] = faith["correct"] - faith["faith_correct_random"]
-        written += _write_table(faith.rename(columns={"correct": "accuracy"}), folder / "faithfulness")
+        written += _write_table(with_init(faith.rename(columns={"correct": "accuracy"}), inits),
+                                folder / "faithfulness")
     evidence = [c for c in images.columns if c.startswith("evidence_")]
     if evidence:
         summary = images.assign(subset=np.where(images["masked"], "M", "NM")).groupby(["model", "subset"])[evidence]
-        written += _write_table(summary.mean().reset_index(), folder / "evidence")
+        written += _write_table(with_init(summary.mean().reset_index(), inits), folder / "evidence")
     return written
 
 

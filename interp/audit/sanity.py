@@ -1,9 +1,12 @@
 """Sanity checks of attribution maps: do they depend on the model, agree, match truth, matter?
 
 - :func:`randomisation_curve`: model-parameter randomisation (Adebayo et al. 2018), cascading from
-  the top layer; maps that stay similar to the trained model's are not explaining the model.
-- :func:`cross_fold_consistency`: agreement of the k fold models' maps on the same image (a
-  checkpoint-based take on the MeGe generalisability score of Fel et al. 2022).
+  the top layer block by block; maps that stay similar to the trained model's are not explaining the
+  model. :func:`randomisation_check` states the pass criterion and applies it per fold.
+- :func:`cross_fold_consistency`, :func:`consistency_pairs`: agreement of the k fold models' maps on
+  the same image (a checkpoint-based take on the MeGe generalisability score of Fel et al. 2022),
+  each pair of models labelled by whether they trained on the image (``held-out``,
+  ``held-out vs trained``, ``trained``).
 - :func:`evidence_agreement`: agreement with ground-truth expression-evidence maps (demo data).
 - :func:`faithfulness`: accuracy drop when the mask region is occluded vs an equal-area region.
 """
@@ -23,7 +26,12 @@ from skimage.metrics import structural_similarity
 from torch import nn
 
 from interp.attribution import create
+from interp.regions import score_regions
 from interp.regions.rank_accuracy import RankAccuracy
+
+HELD_OUT, MIXED, TRAINED = "held-out", "held-out vs trained", "trained"
+"""Kinds of a pair of fold models on an image: neither, one, or both trained on its subject."""
+RANDOMISATION_THRESHOLD = 0.3
 
 
 def _normalised(a: np.ndarray) -> np.ndarray:
@@ -47,25 +55,41 @@ def map_similarity(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
 
 
 def randomisation_stages(model: nn.Module, max_stages: int = 10) -> list[tuple[str, list[nn.Module]]]:
-    """Parameterised leaf modules grouped by name prefix, ordered from the output backwards.
+    """Parameterised leaf modules grouped into at most ``max_stages`` blocks, output first.
 
-    The prefix depth is the deepest that gives at most ``max_stages`` groups (e.g. for a ResNet:
-    head, layer4, layer3, layer2, layer1, bn1, conv1).
+    Grouping starts from the top-level children and splits a group into its children (the next
+    name level) while the count stays within ``max_stages``, the group with most layers first (the
+    one nearer the output on ties). Every architecture thus gets block-level stages, however deep
+    its backbone is nested: a ResNet classifier gives head, layer4.1, layer4.0, layer3, layer2,
+    layer1, bn1, conv1; RAN (a backbone under one name next to its attention head) gives the same
+    blocks instead of one "backbone" stage.
     """
     leaves = [(name, module) for name, module in model.named_modules()
               if name and not list(module.children()) and list(module.parameters(recurse=False))]
     if not leaves:
         raise ValueError("the model has no parameterised layers to randomise")
-    depth_max = max(name.count(".") + 1 for name, _ in leaves)
-    best: list[tuple[str, list[nn.Module]]] = []
-    for depth in range(1, depth_max + 1):
-        groups: dict[str, list[nn.Module]] = {}
-        for name, module in leaves:
-            groups.setdefault(".".join(name.split(".")[:depth]), []).append(module)
-        if len(groups) > max_stages and best:
+    groups = _split([(name, module) for name, module in leaves], "")
+    while True:
+        order = sorted(range(len(groups)), key=lambda i: (-len(groups[i][1]), -i))
+        for index in order:
+            prefix, members = groups[index]
+            children = _split(members, prefix)
+            if len(children) > 1 and len(groups) - 1 + len(children) <= max_stages:
+                groups[index:index + 1] = children
+                break
+        else:
             break
-        best = list(groups.items())
-    return best[::-1]
+    return [(prefix, [module for _, module in members]) for prefix, members in groups][::-1]
+
+
+def _split(members: list[tuple[str, nn.Module]], prefix: str) -> list[tuple[str, list[tuple[str, nn.Module]]]]:
+    """Group named leaves under ``prefix`` by their next name component, in module order."""
+    depth = prefix.count(".") + 1 if prefix else 0
+    groups: dict[str, list[tuple[str, nn.Module]]] = {}
+    for name, module in members:
+        parts = name.split(".")
+        groups.setdefault(".".join(parts[:min(depth + 1, len(parts))]), []).append((name, module))
+    return list(groups.items())
 
 
 def _randomise(modules: list[nn.Module], seed: int) -> None:
@@ -81,18 +105,23 @@ def _randomise(modules: list[nn.Module], seed: int) -> None:
 
 def randomisation_curve(model: nn.Module, images: torch.Tensor, *, method: str = "gradcam",
                         max_stages: int = 10, batch_size: int = 32, seed: int = 0,
-                        settings: Mapping[str, object] | None = None) -> pd.DataFrame:
+                        settings: Mapping[str, object] | None = None,
+                        regions: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Similarity of maps of cascadingly randomised copies of ``model`` to the trained model's.
 
     Stage 0 is the trained model (similarity 1); stage ``s`` has the top ``s`` layer groups
     re-initialised. Every stage explains the trained model's predicted class, so only the
     parameters change. ``model`` itself is not modified. ``settings`` are the method's own settings.
+    With ``regions`` (``{"mask": (N, H, W), "eyes": ...}`` at the input size) every stage's maps are
+    also scored with every region metric: the last stage's scores are the null reference of a
+    model that learnt nothing (e.g. its mask fraction).
 
     Returns
     -------
     pandas.DataFrame
         One row per stage and image: stage, layer (the group randomised last), image, spearman,
-        spearman_abs, ssim. A sound method's similarity falls towards 0 as layers are randomised.
+        spearman_abs, ssim (and the region metrics). A sound method's similarity falls towards 0 as
+        layers are randomised.
 
     References
     ----------
@@ -103,15 +132,55 @@ def randomisation_curve(model: nn.Module, images: torch.Tensor, *, method: str =
     copy_model = copy.deepcopy(model)
     modules = dict(copy_model.named_modules())
     names = {id(m): n for n, m in model.named_modules()}
-    rows = [{"stage": 0, "layer": "(trained)", "image": i, "spearman": 1.0, "spearman_abs": 1.0, "ssim": 1.0}
-            for i in range(len(images))]
+    scores = _scores(trained.maps, regions)
+    rows = [{"stage": 0, "layer": "(trained)", "image": i, "spearman": 1.0, "spearman_abs": 1.0, "ssim": 1.0,
+             **{name: float(values[i]) for name, values in scores.items()}} for i in range(len(images))]
     for stage, (layer, group) in enumerate(randomisation_stages(model, max_stages), start=1):
         _randomise([modules[names[id(m)]] for m in group], seed + stage)
         with create(method, copy_model, batch_size=batch_size, **(settings or {})) as attributor:
             maps = attributor.attribute(images, target=trained.targets).maps
+        scores = _scores(maps, regions)
         for i, (before, after) in enumerate(zip(trained.maps, maps)):
-            rows.append({"stage": stage, "layer": layer, "image": i, **map_similarity(before, after)})
+            rows.append({"stage": stage, "layer": layer, "image": i, **map_similarity(before, after),
+                         **{name: float(values[i]) for name, values in scores.items()}})
     return pd.DataFrame(rows)
+
+
+def _scores(maps: np.ndarray, regions: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+    """Every region metric of ``maps`` (none without ``regions``)."""
+    return score_regions(maps, dict(regions)) if regions is not None else {}
+
+
+def randomisation_check(summary: pd.DataFrame, threshold: float = RANDOMISATION_THRESHOLD) -> pd.DataFrame:
+    """Pass or fail of the randomisation check per (model, fold), from the per-stage mean similarity.
+
+    Criterion: the mean signed Spearman correlation between the trained model's maps and the maps
+    of the fully randomised model (the last stage) lies within ``+-threshold`` of 0. A model passes
+    when every fold it was checked on passes.
+
+    Parameters
+    ----------
+    summary
+        ``model``, ``fold``, ``stage``, ``layer``, ``spearman``, ``ssim`` (means over images).
+
+    Returns
+    -------
+    pandas.DataFrame
+        model, fold, stages, last_layer, spearman_last, ssim_last, threshold, passed, folds_passed,
+        folds_checked, model_passed.
+    """
+    last = summary.sort_values("stage").groupby(["model", "fold"], sort=False).tail(1)
+    frame = pd.DataFrame({
+        "model": last["model"].to_numpy(), "fold": last["fold"].to_numpy(), "stages": last["stage"].to_numpy(),
+        "last_layer": last["layer"].to_numpy(), "spearman_last": last["spearman"].to_numpy(),
+        "ssim_last": last["ssim"].to_numpy(), "threshold": threshold,
+    })
+    frame["passed"] = frame["spearman_last"].abs() < threshold
+    per_model = frame.groupby("model", sort=False)["passed"]
+    frame["folds_passed"] = per_model.transform("sum").astype(int)
+    frame["folds_checked"] = per_model.transform("size").astype(int)
+    frame["model_passed"] = per_model.transform("all")
+    return frame.sort_values(["model", "fold"], kind="stable").reset_index(drop=True)
 
 
 def cross_fold_consistency(maps: np.ndarray) -> pd.DataFrame:
@@ -129,6 +198,35 @@ def cross_fold_consistency(maps: np.ndarray) -> pd.DataFrame:
     for image in range(maps.shape[1]):
         pairs = [map_similarity(maps[a, image], maps[b, image]) for a, b in itertools.combinations(range(len(maps)), 2)]
         rows.append({"image": image, **pd.DataFrame(pairs).mean().to_dict()})
+    return pd.DataFrame(rows)
+
+
+def consistency_pairs(maps: Mapping[int, np.ndarray], trained: Mapping[int, np.ndarray]) -> pd.DataFrame:
+    """Similarity of every pair of fold models' maps on the same images, labelled by training.
+
+    Parameters
+    ----------
+    maps
+        Fold -> ``(N, H, W)`` maps of that fold's model on the same N images.
+    trained
+        Fold -> ``(N,)`` booleans: whether that fold's model trained on each image (its subject is in
+        the fold's training split).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per image and pair of folds: image, fold_a, fold_b, kind (:data:`HELD_OUT` when
+        neither model trained on the image, :data:`MIXED` when one did, :data:`TRAINED` when both),
+        spearman, spearman_abs, ssim. Only ``held-out`` pairs measure agreement on unseen images;
+        the other kinds mix in memorisation of training images and are reported apart.
+    """
+    folds = sorted(maps)
+    rows = []
+    for a, b in itertools.combinations(folds, 2):
+        for image in range(len(maps[a])):
+            seen = int(bool(trained[a][image])) + int(bool(trained[b][image]))
+            rows.append({"image": image, "fold_a": a, "fold_b": b, "kind": (HELD_OUT, MIXED, TRAINED)[seen],
+                         **map_similarity(maps[a][image], maps[b][image])})
     return pd.DataFrame(rows)
 
 

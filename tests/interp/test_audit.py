@@ -233,9 +233,18 @@ def test_attributions_step_writes_the_audit_and_skips_when_up_to_date(tmp_path, 
     assert stored["maps"].shape == (2, 12, 12) and stored["maps"].dtype == np.float16
     assert list(stored["image_id"]) == list(images[(images["model"] == "cl") & (images["fold"] == 1)]["image_id"])
     assert len(list((out / "overlays").glob("*/*.png"))) == 2 * 2 and (out / "overlays" / "figure6.png").is_file()
-    for name in ("summary", "comparisons", "metrics", "sanity/randomisation_summary", "sanity/consistency",
-                 "sanity/faithfulness", "sanity/evidence"):
+    for name in ("summary", "comparisons", "metrics", "sanity/randomisation_summary", "sanity/randomisation_check",
+                 "sanity/consistency", "sanity/faithfulness", "sanity/evidence"):
         assert (out / f"{name}.parquet").is_file() and (out / f"{name}.csv").is_file(), name
+    check = pd.read_parquet(out / "sanity" / "randomisation_check.parquet")
+    assert set(zip(check["model"], check["fold"])) == {(m, f) for m in ("baseline-mix", "cl") for f in (0, 1)}
+    assert check["passed"].dtype == bool and (check["threshold"] == 0.3).all()
+    consistency = pd.read_parquet(out / "sanity" / "consistency.parquet")
+    assert set(consistency["kind"]) == {"held-out vs trained"}  # each sanity image is in one fold's validation
+    summary = pd.read_parquet(out / "summary.parquet")
+    reference = summary[(summary["metric"] == "mask_fraction") & (summary["class"] == "all")]
+    assert reference["mask_share"].between(0.2, 0.25).all() and reference["randomised_mask_fraction"].notna().any()
+    assert set(summary["init"]) == {"random"}
     assert set(pd.read_csv(out / "comparisons.csv")["comparison"]) == {"cl vs baseline-mix"}
     assert images["evidence_fraction"].notna().all()  # evidence maps found through the manifest
     assert "images.parquet" in json.loads((out / "audit.json").read_text())["files"]
