@@ -105,7 +105,7 @@ def analyze(path: str | Path, *, only: Sequence[str] | None = None, force: bool 
     registry = steps(only)
     configs = {name: build_config(step, (options or {}).get(name)) for name, step in registry.items()}  # all first
     run = open_run(path, allow_partial=allow_partial)
-    analysis = run.path / "analysis"
+    analysis = layout.analysis_dir(run.path)
     index = layout.read_index(analysis)
     result = AnalysisResult(index=index)
     for name in tqdm(list(registry), desc="analysis", unit="step"):
@@ -118,12 +118,15 @@ def analyze(path: str | Path, *, only: Sequence[str] | None = None, force: bool 
         log.info("%s: running", name)
         index["steps"][name] = _run_step(step, run, config, fingerprint, analysis, index["steps"].get(name))
         result.ran.append(name)
-    if result.ran:
-        index.update({"schema": layout.INDEX_SCHEMA, "run": run.path.resolve().as_posix(), "study": run.study["study"],
-                      "provenance": provenance()})
-        with atomic_open(analysis / layout.INDEX_FILE) as handle:
-            json.dump(index, handle, indent=2, default=str)
+        _write_index(index, run, analysis)  # after every step: a later failure keeps the finished steps
     return result
+
+
+def _write_index(index: dict, run: Run, analysis: Path) -> None:
+    index.update({"schema": layout.INDEX_SCHEMA, "run": run.path.resolve().as_posix(), "study": run.study["study"],
+                  "provenance": provenance()})
+    with atomic_open(analysis / layout.INDEX_FILE) as handle:
+        json.dump(index, handle, indent=2, default=str)
 
 
 def build_parser() -> argparse.ArgumentParser:
