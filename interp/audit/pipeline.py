@@ -95,8 +95,9 @@ class AuditConfig:
     randomisation_folds
         Folds of each model that run the randomisation cascade (the first ones; 0 = all).
     randomisation_threshold
-        Pass criterion of the randomisation check: the mean Spearman correlation of the fully
-        randomised model's maps with the trained model's lies within +-threshold of 0.
+        Pass criterion of the randomisation check: the mean absolute-value Spearman correlation of
+        the fully randomised model's maps with the trained model's is below it, in every fold checked
+        (:func:`interp.audit.sanity.randomisation_check`).
     faithfulness_repeats
         Random equal-area regions per image.
     threads
@@ -480,7 +481,8 @@ def _write_sanity(run: Run, folder: Path, images: pd.DataFrame, collected: _Coll
         failed = sorted(set(check.loc[~check["model_passed"], "model"]))
         if failed:
             log.warning("randomisation check failed for %s: maps of the fully randomised model still correlate "
-                        "with the trained model's (|Spearman| >= %s)", ", ".join(failed), config.randomisation_threshold)
+                        "with the trained model's (mean absolute-value Spearman >= %s)", ", ".join(failed),
+                        config.randomisation_threshold)
     consistency = consistency_table(run, collected)
     if not consistency.empty:
         written += _write_table(with_init(consistency, inits), folder / "consistency")

@@ -238,7 +238,7 @@ def test_attributions_step_writes_the_audit_and_skips_when_up_to_date(tmp_path, 
         assert (out / f"{name}.parquet").is_file() and (out / f"{name}.csv").is_file(), name
     check = pd.read_parquet(out / "sanity" / "randomisation_check.parquet")
     assert set(zip(check["model"], check["fold"])) == {(m, f) for m in ("baseline-mix", "cl") for f in (0, 1)}
-    assert check["passed"].dtype == bool and (check["threshold"] == 0.3).all()
+    assert check["passed"].dtype == bool and (check["threshold"] == 0.5).all()
     consistency = pd.read_parquet(out / "sanity" / "consistency.parquet")
     assert set(consistency["kind"]) == {"held-out vs trained"}  # each sanity image is in one fold's validation
     summary = pd.read_parquet(out / "summary.parquet")

@@ -50,16 +50,25 @@ def test_randomisation_stages_are_block_level_for_nested_backbones():
 
 def test_randomisation_check_states_pass_and_fail():
     rows = []
-    for model, last in (("good", [0.05, -0.2]), ("bad", [0.1, 0.6])):
+    for model, last in (("good", [0.05, 0.2]), ("bad", [0.1, 0.6])):
         for fold, value in enumerate(last):
-            rows += [{"model": model, "fold": fold, "stage": 0, "layer": "(trained)", "spearman": 1.0, "ssim": 1.0},
-                     {"model": model, "fold": fold, "stage": 1, "layer": "head", "spearman": value, "ssim": 0.5}]
+            rows += [{"model": model, "fold": fold, "stage": 0, "layer": "(trained)", "spearman": 1.0,
+                      "spearman_abs": 1.0, "ssim": 1.0},
+                     {"model": model, "fold": fold, "stage": 1, "layer": "head", "spearman": -value,
+                      "spearman_abs": value, "ssim": 0.5}]
     check = randomisation_check(pd.DataFrame(rows), threshold=0.3).set_index(["model", "fold"])
     assert check.loc[("good", 0), "passed"] and check.loc[("good", 1), "passed"]
     assert check.loc[("bad", 0), "passed"] and not check.loc[("bad", 1), "passed"]
     assert check.loc[("good", 0), "model_passed"] and not check.loc[("bad", 0), "model_passed"]
     assert check.loc[("bad", 1), "folds_passed"] == 1 and check.loc[("bad", 1), "folds_checked"] == 2
     assert (check["last_layer"] == "head").all() and (check["threshold"] == 0.3).all()
+
+
+def test_the_report_states_the_same_randomisation_criterion():
+    from interp.audit.sanity import RANDOMISATION_THRESHOLD
+    from interp.present import RANDOMISATION_PASS_BELOW
+
+    assert RANDOMISATION_THRESHOLD == RANDOMISATION_PASS_BELOW
 
 
 def test_consistency_pairs_label_held_out_and_trained_images():
