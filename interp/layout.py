@@ -96,6 +96,8 @@ _SPECS: tuple[TableSpec, ...] = (
               "per model, fold and image: region metrics of its attribution map"),
     TableSpec("attention_summary", "attributions", _ATTRIBUTION, "summary",
               "per model, subset, class: region metrics summarised"),
+    TableSpec("attention_summary_by_polygon", "attributions", _ATTRIBUTION, "summary_by_polygon",
+              "per mask-polygon source (exact, estimated), model, subset, class: region metrics summarised"),
     TableSpec("attention_metrics", "attributions", _ATTRIBUTION, "metrics",
               "per region metric: direction, reference, description"),
     TableSpec("attention_comparisons", "attributions", _ATTRIBUTION, "comparisons",

@@ -188,6 +188,11 @@ class Results:
         """Region metrics summarised per arm, subset and class."""
         return self.table("attention_summary", method)
 
+    def attention_summary_by_polygon(self, method: str | None = None) -> pd.DataFrame:
+        """Region metrics summarised separately for images whose mask polygon is exact (drawn) and
+        estimated from landmarks (real photos); absent when the audit saw neither kind."""
+        return self.table("attention_summary_by_polygon", method)
+
     def attention_metrics(self, method: str | None = None) -> pd.DataFrame:
         """Metadata of each region metric: direction, reference, description."""
         return self.table("attention_metrics", method)
