@@ -26,6 +26,7 @@ demo: setup
 	$(PY) -m trainers data folds $(DEMO_DIR)/validated/manifest.csv --k 10 --seed 0 --out $(DEMO_DIR)/validated/folds.csv
 	$(PY) -m trainers run --data $(DEMO_DIR)/validated/manifest.csv --preset quick --out $(DEMO_DIR)/runs/quick
 	$(PY) -m interp.analyze $(DEMO_DIR)/runs/quick --max-images 64
+	$(PY) -m interp.report $(DEMO_DIR)/runs/quick
 
 test: setup
 	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)

@@ -39,19 +39,6 @@ def p_value(value: float | None) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3g}"
 
 
-RANDOMISATION_PASS_BELOW = 0.5
-
-
-def randomisation_verdict(final_similarity: float | None, threshold: float = RANDOMISATION_PASS_BELOW) -> str:
-    """The model-randomisation sanity check (Adebayo et al. 2018) as a verdict: ``pass`` when the maps of
-    the model with every layer group randomised keep a mean absolute Spearman similarity to the trained
-    model's maps below ``threshold`` (the maps depend on what was learnt), ``fail`` when they stay similar
-    (they explain the architecture, not the training), ``n/a`` when there is no value."""
-    if final_similarity is None or pd.isna(final_similarity):
-        return "n/a"
-    return "pass" if abs(float(final_similarity)) < threshold else "fail"
-
-
 def accuracy_cells(accuracy: pd.DataFrame) -> pd.DataFrame:
     """The summarised accuracy table (``Results.accuracy()``) as text cells, one row per arm and subset:
     ``model``, ``subset``, ``folds``, ``accuracy %`` (mean +- sd), ``95% CI``, ``macro-F1 %``."""

@@ -1,0 +1,119 @@
+"""Section ``limitations``: what the reader should discount, generated from the study itself - few folds,
+random initialisation, families that cannot reach significance, demo data, coarse Grad-CAM maps at small
+input sizes, analysis warnings and parts of this report that could not be shown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reportlab.platypus import Flowable, ListFlowable, ListItem
+
+from interp.report.sections import register
+from interp.report.sections.base import Context, Section
+from interp.results import ResultMissing, Results
+from reports.flowables import paragraph, text
+
+FEW_FOLDS = 5
+# Grad-CAM on a ResNet's layer4 sees the input downsampled 32 times.
+GRADCAM_STRIDE = 32
+COARSE_CELLS = 3
+
+
+def _few_folds(results: Results) -> list[str]:
+    k = int(results.study.get("k") or 0)
+    folds = len(results.study.get("folds") or [])
+    if folds >= FEW_FOLDS:
+        return []
+    return [f"<b>Few folds.</b> Only {folds} of k = {k} folds were trained: means over folds rest on {folds} "
+            "numbers, t-intervals are wide, and the fold tests give no p-value below 3 folds. Read effects and "
+            "intervals, not significance."]
+
+
+def _random_init(results: Results) -> list[str]:
+    config = results.config()
+    if config.get("weights"):
+        return []
+    return [f"<b>Random initialisation.</b> The {text(config.get('architecture', 'models'))} were trained from "
+            "scratch (no ImageNet weights), unlike the paper; absolute accuracies are not comparable with it."]
+
+
+def unreachable_families(results: Results) -> dict[str, list[str]]:
+    """Table name -> ``family (test)`` entries that cannot reach significance (``reachable`` false)."""
+    found: dict[str, list[str]] = {}
+    tables: list[tuple[str, Callable]] = [("comparisons", results.comparisons)]
+    if results.attention_methods():
+        tables.append(("attention comparisons", results.attention_comparisons))
+    for name, read in tables:
+        try:
+            frame = read()
+        except ResultMissing:
+            continue
+        if "reachable" not in frame:
+            continue
+        bad = frame[~frame["reachable"].astype(str).str.lower().isin(("true", "1"))]
+        entries = [f"{family} ({test})" for (family, test), _ in bad.groupby(["family", "test"], sort=True)]
+        if entries:
+            found[name] = entries
+    return found
+
+
+def _unreachable(results: Results) -> list[str]:
+    return [f"<b>Unreachable families.</b> In the {name}, these families cannot reach significance at alpha 0.05 "
+            f"after adjustment with this many folds and comparisons, whatever the data: {text(', '.join(entries))}. "
+            "Their p-values carry no evidence either way."
+            for name, entries in unreachable_families(results).items()]
+
+
+def _demo_data(results: Results) -> list[str]:
+    images = results.images()
+    if "source" not in images or not (images["source"].astype(str) == "demo").all():
+        return []
+    return ["<b>Demo data, not real faces.</b> The images are the built-in synthetic demo faces "
+            "(<i>python -m trainers data demo</i>): they exercise the pipeline and have known evidence maps, but "
+            "no result here says anything about real facial expressions."]
+
+
+def _coarse_gradcam(results: Results) -> list[str]:
+    if "gradcam" not in results.attention_methods():
+        return []
+    size = int(results.config().get("image_size") or 0)
+    cells = max(size // GRADCAM_STRIDE, 1)
+    if cells >= COARSE_CELLS:
+        return []
+    return [f"<b>Coarse Grad-CAM.</b> At {size} px input the Grad-CAM layer is {cells}x{cells} cells, so the maps "
+            "cannot separate the mask from the eyes and the region metrics sit near their chance values; train "
+            "at 112 px or more (or use integrated gradients) before reading the attention audit."]
+
+
+def _warnings(results: Results) -> list[str]:
+    """Analysis warnings, except those restating an unreachable family (listed above)."""
+    families = {entry.split(" (")[0] for entries in unreachable_families(results).values() for entry in entries}
+    lines = []
+    for _, row in results.steps().iterrows():
+        for warning in row["warnings"]:
+            if any(f"'{family}'" in warning for family in families):
+                continue
+            lines.append(f"<b>Analysis warning</b> (step <i>{text(row['step'])}</i>): {text(warning)}")
+    return lines
+
+
+CHECKS: tuple[Callable[[Results], list[str]], ...] = (
+    _few_folds, _random_init, _demo_data, _coarse_gradcam, _unreachable, _warnings,
+)
+
+
+@register
+class LimitationsSection(Section):
+    name = "limitations"
+    title = "Limitations"
+    order = 90
+
+    def content(self, context: Context) -> list[Flowable]:
+        lines = [line for check in CHECKS for line in check(context.results)]
+        lines += [f"<b>Not shown.</b> {text(note)}" for note in context.notes]
+        if not lines:
+            return [paragraph("No limitation was detected automatically (enough folds, pretrained weights, real "
+                              "data, every family reachable, no analysis warnings).")]
+        items = [ListItem(paragraph(line), leftIndent=12, value="circle") for line in lines]
+        return [paragraph("Generated from the study's own settings and analysis: each item says what to discount "
+                          "and why."), ListFlowable(items, bulletType="bullet", start="\u2022", leftIndent=12)]
