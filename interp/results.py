@@ -275,6 +275,14 @@ class Results:
         """The resolved training config recorded in ``study.json``."""
         return dict(self.study.get("config", {}))
 
+    def cross_dataset(self) -> dict | None:
+        """The cross-dataset record of ``study.json`` (``trainers run --test-data``): the training and
+        test manifests with their hashes, each side's classes and those missing on either; ``None``
+        for a study within one dataset. In a cross-dataset study every accuracy and confusion table
+        is on the test dataset (the cross-dataset accuracy of the paper's section 3.6)."""
+        record = self.study.get("cross_dataset")
+        return dict(record) if record else None
+
     # -- helpers ------------------------------------------------------------------------------
     def _method(self, method: str | None) -> str:
         methods = self.attention_methods()
