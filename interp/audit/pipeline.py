@@ -31,6 +31,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from interp import layout
 from interp.attribution import ATTRIBUTIONS, create, to_model_input
 from interp.audit.aggregate import ALL_CLASSES, BaselineTest, compare_to_baseline, summarise
 from interp.audit.coverage import coverage_by_subset, coverage_warning, geometry_coverage, summary_by_polygon
@@ -46,7 +47,7 @@ from interp.runs import Run
 from interp.stats.comparisons import pick_baseline
 from interp.tables import with_init
 from trainers import rundir
-from trainers.atomic import atomic_open, atomic_path
+from trainers.atomic import atomic_open
 from trainers.data.labels import CLASSES
 from trainers.errors import DataError
 from trainers.methods import arm_names
@@ -337,21 +338,10 @@ def _overlays(out: Path, selection: Selection, maps: np.ndarray, frame: pd.DataF
     return written
 
 
-def _write_table(frame: pd.DataFrame, base: Path) -> list[Path]:
-    """``base.parquet`` and ``base.csv``, each written atomically."""
-    paths = []
-    for suffix in (".parquet", ".csv"):
-        target = base.with_suffix(suffix)
-        with atomic_path(target) as tmp:
-            frame.to_parquet(tmp, index=False) if suffix == ".parquet" else frame.to_csv(tmp, index=False)
-        paths.append(target)
-    return paths
-
-
 def _write_tables(run: Run, out: Path, config: AuditConfig, collected: _Collected) -> list[Path]:
     inits = run.inits()
     images = pd.concat(collected.rows, ignore_index=True)
-    written = _write_table(with_init(images, inits), out / "images")
+    written = layout.write_frame(with_init(images, inits), out / "images")
     coverage = geometry_coverage(images)
     warning = coverage_warning(coverage)
     if warning:
@@ -361,14 +351,14 @@ def _write_tables(run: Run, out: Path, config: AuditConfig, collected: _Collecte
         summary = summary.merge(coverage_by_subset(images), on=["model", "subset"], how="left")
         summary = summary.merge(null_references(images, collected.curves), on=["model", "subset", "class"],
                                 how="left")
-    written += _write_table(with_init(summary, inits), out / "summary")
+    written += layout.write_frame(with_init(summary, inits), out / "summary")
     by_polygon = summary_by_polygon(images, summarise)
     if not by_polygon.empty:
-        written += _write_table(with_init(by_polygon, inits), out / "summary_by_polygon")
-    written += _write_table(pd.DataFrame(metric_metadata()), out / "metrics")
+        written += layout.write_frame(with_init(by_polygon, inits), out / "summary_by_polygon")
+    written += layout.write_frame(pd.DataFrame(metric_metadata()), out / "metrics")
     comparisons = _comparisons(run, images, config)
     if not comparisons.empty:
-        written += _write_table(with_init(comparisons, inits), out / "comparisons")
+        written += layout.write_frame(with_init(comparisons, inits), out / "comparisons")
     if collected.tiles:
         written.append(_figure6(out / "overlays" / "figure6.png", images, collected))
     if config.sanity:
@@ -473,11 +463,11 @@ def _write_sanity(run: Run, folder: Path, images: pd.DataFrame, collected: _Coll
     similarity = ["spearman", "spearman_abs", "ssim"]
     if collected.curves:
         curves = pd.concat(collected.curves, ignore_index=True)
-        written += _write_table(with_init(curves, inits), folder / "randomisation")
+        written += layout.write_frame(with_init(curves, inits), folder / "randomisation")
         summary = curves.groupby(["model", "fold", "stage", "layer"], sort=False)[similarity].mean().reset_index()
-        written += _write_table(with_init(summary, inits), folder / "randomisation_summary")
+        written += layout.write_frame(with_init(summary, inits), folder / "randomisation_summary")
         check = randomisation_check(summary, config.randomisation_threshold)
-        written += _write_table(with_init(check, inits), folder / "randomisation_check")
+        written += layout.write_frame(with_init(check, inits), folder / "randomisation_check")
         failed = sorted(set(check.loc[~check["model_passed"], "model"]))
         if failed:
             log.warning("randomisation check failed for %s: maps of the fully randomised model still correlate "
@@ -485,7 +475,7 @@ def _write_sanity(run: Run, folder: Path, images: pd.DataFrame, collected: _Coll
                         config.randomisation_threshold)
     consistency = consistency_table(run, collected)
     if not consistency.empty:
-        written += _write_table(with_init(consistency, inits), folder / "consistency")
+        written += layout.write_frame(with_init(consistency, inits), folder / "consistency")
     if "faith_correct_occluded" in images:
         subset = np.where(images["masked"], "M", "NM")
         faith = images.assign(subset=subset, correct=images["correct"].astype(float)).dropna(
@@ -493,12 +483,12 @@ def _write_sanity(run: Run, folder: Path, images: pd.DataFrame, collected: _Coll
             ["correct", "faith_correct_occluded", "faith_correct_random"]].mean().reset_index()
         faith["drop_mask"] = faith["correct"] - faith["faith_correct_occluded"]
         faith["drop_random"] = faith["correct"] - faith["faith_correct_random"]
-        written += _write_table(with_init(faith.rename(columns={"correct": "accuracy"}), inits),
+        written += layout.write_frame(with_init(faith.rename(columns={"correct": "accuracy"}), inits),
                                 folder / "faithfulness")
     evidence = [c for c in images.columns if c.startswith("evidence_")]
     if evidence:
         summary = images.assign(subset=np.where(images["masked"], "M", "NM")).groupby(["model", "subset"])[evidence]
-        written += _write_table(with_init(summary.mean().reset_index(), inits), folder / "evidence")
+        written += layout.write_frame(with_init(summary.mean().reset_index(), inits), folder / "evidence")
     return written
 
 
