@@ -35,7 +35,7 @@ def test_folds_prints_sizes_and_writes_assignments(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "3 subject-disjoint folds" in printed and "total" in printed
     folds = pd.read_csv(out)
-    assert list(folds.columns) == ["image_id", "fold"] and len(folds) == 36
+    assert list(folds.columns) == ["image_id", "subject", "fold"] and len(folds) == 36
     assert sorted(folds["fold"].unique()) == [0, 1, 2]
     assert folds.groupby(folds["image_id"].str.split("_").str[0])["fold"].nunique().max() == 1
 

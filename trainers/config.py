@@ -49,10 +49,15 @@ class TrainConfig:
 
     ``methods`` holds per-model options keyed by model name (e.g. ``{"cl": {"feature_weight":
     0.2}}``); each training method turns its entry into its own options dataclass.
+    ``require_weights``: refuse to start when an arm would start from random initialisation (the
+    ``paper`` preset; ``--allow-random-init`` clears it). ``partial_weights``: accept a weights file
+    that fills fewer than 90% of the backbone's tensors (``--partial-weights``).
     """
 
     architecture: str = "resnet18"
     weights: str | None = None
+    require_weights: bool = False
+    partial_weights: bool = False
     image_size: int = 224
     face_crop: bool = True
     batch_size: int = 32

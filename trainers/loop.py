@@ -125,6 +125,8 @@ def train_epoch(method: Method, model: torch.nn.Module, optimizer: torch.optim.O
         batch = training_batch(train, order, images, method, generator, device, memory_format)
         with _autocast(device, method.config.bf16):
             step = method.training_step(model, batch)
+        if i == 0 and method.gradient_ratio is not None:
+            sums["grad_ratio"] = gradient_norm_ratio(model, *(step.parts[name] for name in method.gradient_ratio))
         optimizer.zero_grad(set_to_none=True)
         step.loss.backward()
         optimizer.step()
@@ -133,6 +135,22 @@ def train_epoch(method: Method, model: torch.nn.Module, optimizer: torch.optim.O
             batches.set_postfix(loss=f"{float(sums['loss']) / sums['n']:.3f}",
                                 acc=f"{float(sums['correct']) / sums['seen']:.3f}")
     return {name: float(value) for name, value in sums.items()}
+
+
+def gradient_norm_ratio(model: torch.nn.Module, numerator: torch.Tensor, denominator: torch.Tensor) -> float:
+    """``||d numerator / d theta|| / ||d denominator / d theta||`` over the trainable parameters ``theta``.
+
+    Both losses must come from one forward pass; its graph is kept for the step's own backward.
+    NaN when the denominator's gradient is zero.
+    """
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    norms = []
+    for loss in (numerator, denominator):
+        grads = torch.autograd.grad(loss, parameters, retain_graph=True, allow_unused=True)
+        squares = [g.float().pow(2).sum() for g in grads if g is not None]
+        norms.append(float(torch.stack(squares).sum().sqrt()) if squares else 0.0)
+    num, den = norms
+    return num / den if den > 0 else float("nan")
 
 
 def evaluate(method: Method, model: torch.nn.Module, images: np.ndarray | torch.Tensor, rows: np.ndarray,
@@ -272,6 +290,8 @@ def _history_row(epoch: int, lrs: dict[str | None, float], sums: dict[str, float
     row: dict[str, Any] = {"epoch": epoch + 1, "lr_backbone": lrs.get("backbone"), "lr_head": lrs.get("head"),
                            "loss": sums["loss"] / sums["n"]}
     row.update({f"loss_{term}": sums[f"loss_{term}"] / sums["n"] for term in method.loss_terms})
+    if method.gradient_ratio is not None:
+        row["grad_ratio_" + "_".join(method.gradient_ratio)] = sums["grad_ratio"]
     row["train_acc"] = sums["correct"] / sums["seen"]
     row["val_acc_nm"] = float(correct[~masked].mean()) if (~masked).any() else None
     row["val_acc_m"] = float(correct[masked].mean()) if masked.any() else None

@@ -12,6 +12,7 @@ accuracy per model, the shape of the MSD-E paper's Tables 3-5. The executor is
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -24,7 +25,8 @@ from trainers import rundir
 from trainers.atomic import atomic_open
 from trainers.config import TrainConfig, config_differences, to_dict
 from trainers.data.cache import cache_path, load_images
-from trainers.data.folds import assign_folds
+from trainers.data.cross import class_report, cross_dataset_table
+from trainers.data.folds import assign_folds, folds_from_file
 from trainers.data.manifest import Manifest, content_hash
 from trainers.device import configure_determinism, place_images
 from trainers.errors import DataError
@@ -65,7 +67,8 @@ def order_models(models: list[str]) -> list[str]:
 
 def run_study(data: Path, config: TrainConfig, preset: str, models: list[str], out: Path,
               device: str | None = None, executor: Executor | None = None,
-              compile_model: bool = False) -> pd.DataFrame:
+              compile_model: bool = False, fold_file: Path | None = None,
+              test_data: Path | None = None) -> pd.DataFrame:
     """Train ``models`` on the folds of ``config`` into the run directory ``out``; return the summary.
 
     A rerun into the same ``out`` resumes unfinished folds and skips folds with ``DONE``; it is
@@ -78,6 +81,12 @@ def run_study(data: Path, config: TrainConfig, preset: str, models: list[str], o
         task after another; the first error stops the study).
     compile_model
         ``torch.compile`` each model's convolutional trunk.
+    fold_file
+        A subject -> fold file (``trainers data folds --out``) whose folds the frozen manifest takes,
+        instead of folds drawn from ``config.seed``.
+    test_data
+        Cross-dataset: a second manifest that every fold's model is evaluated on (instead of its
+        held-out fold); the folds split ``data`` only (``config.k == 1``: train on all of it).
 
     Raises
     ------
@@ -90,7 +99,8 @@ def run_study(data: Path, config: TrainConfig, preset: str, models: list[str], o
     configure_determinism()
     executor = executor if executor is not None else LocalExecutor()
     task_device, description = executor.resolve_device(device)
-    plan = plan_study(data, config, preset, models, out, task_device, description, compile_model)
+    plan = plan_study(data, config, preset, models, out, task_device, description, compile_model, fold_file,
+                      test_data)
     results = executor.run(plan)
     models = list(dict.fromkeys(task.model for task in plan.tasks))
     folds = sorted({task.fold for task in plan.tasks})
@@ -104,7 +114,8 @@ def run_study(data: Path, config: TrainConfig, preset: str, models: list[str], o
 
 
 def plan_study(data: Path, config: TrainConfig, preset: str, models: list[str], out: Path, device: str,
-               device_description: str, compile_model: bool = False) -> StudyPlan:
+               device_description: str, compile_model: bool = False, fold_file: Path | None = None,
+               test_data: Path | None = None) -> StudyPlan:
     """Open the run directory, freeze the manifest and build the image cache; the study's tasks.
 
     Parameters
@@ -115,15 +126,26 @@ def plan_study(data: Path, config: TrainConfig, preset: str, models: list[str], 
         What ``study.json`` records as the device.
     compile_model
         ``torch.compile`` each model's convolutional trunk.
+    fold_file
+        The subject -> fold file the frozen manifest's folds come from (default: drawn from the seed).
+    test_data
+        Cross-dataset: the manifest every fold is evaluated on (:mod:`trainers.data.cross`).
     """
     manifest = Manifest.load(data)
+    cross = None
+    if test_data is not None:
+        test = Manifest.load(test_data)
+        cross = {"train_manifest": str(Path(data).resolve()), "train_manifest_hash": content_hash(manifest),
+                 "test_manifest": str(Path(test_data).resolve()), "test_manifest_hash": content_hash(test),
+                 **class_report(manifest.table, test.table)}
+        manifest = cross_dataset_table(manifest, test)
     models = order_models(models)
     arms = json.loads(json.dumps({name: method.settings() for name, method in check_config(config, models).items()}))
     _check_init(config, arms)
     folds = config.folds if config.folds is not None else list(range(config.k))
     if any(not 0 <= f < config.k for f in folds):
         raise DataError(f"--folds {folds}: fold indices run from 0 to {config.k - 1}")
-    table = _open_run_dir(Path(out), manifest, config, preset, arms, folds, device_description)
+    table = _open_run_dir(Path(out), manifest, config, preset, arms, folds, device_description, fold_file, cross)
     ordered = manifest.with_table(manifest.table.set_index("image_id").loc[table["image_id"]].reset_index())
     load_images(ordered, config.image_size, face_crop=config.face_crop)
     cache = cache_path(ordered, config.image_size, config.face_crop).resolve()
@@ -170,11 +192,16 @@ def open_cache(path: Path) -> np.ndarray:
 
 
 def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: str, arms: dict[str, dict],
-                  folds: list[int], device: str) -> pd.DataFrame:
+                  folds: list[int], device: str, fold_file: Path | None = None,
+                  cross: dict | None = None) -> pd.DataFrame:
     """Create the run directory, or check that it belongs to this manifest, config and arm settings; the table.
 
     ``arms`` maps each model to train to its resolved settings (:meth:`Method.settings`); they are recorded
-    in ``study.json`` and, for models the run already has, must equal the recorded ones.
+    in ``study.json`` and, for models the run already has, must equal the recorded ones. The frozen
+    manifest's folds come from ``fold_file`` when given (``study.json`` records its name and SHA-256; a
+    rerun with a fold file checks that the frozen folds are the file's), else from ``config.seed``.
+    ``cross`` (a cross-dataset run: the manifests' paths and hashes, the class report) goes into
+    ``study.json`` as ``cross_dataset``.
     """
     models = list(arms)
     manifest_hash = content_hash(manifest)
@@ -193,19 +220,53 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
             raise DataError(f"{study_path}: config differs from the run's: {'; '.join(differences)}; "
                             "use the same options or a new --out directory")
         frozen = rundir.read_manifest(out)
+        if fold_file is not None:
+            expected, _ = _fold_assignment(frozen, config, fold_file)
+            if not np.array_equal(expected.to_numpy(), frozen["fold"].to_numpy()):
+                raise DataError(f"--fold-file {fold_file}: its folds differ from those frozen in "
+                                f"{out / rundir.MANIFEST_FILE}; use the run's fold file or a new --out directory")
         models = list(dict.fromkeys(study["models"] + models))
         folds = sorted(set(study["folds"]) | set(folds))
         record = {**study, "models": models, "folds": folds, "arms": {**recorded, **arms}}
     else:
-        frozen = manifest.table.assign(fold=assign_folds(manifest.table, config.k, config.seed).to_numpy())
+        assigned, source = _fold_assignment(manifest.table, config, fold_file)
+        frozen = manifest.table.assign(fold=assigned.to_numpy())
         rundir.write_manifest(out, manifest.with_table(frozen))
         record = {
             "schema": rundir.SCHEMA, "study": out.name, "preset": preset, "config": resolved, "models": models,
             "arms": arms, "k": config.k, "folds": folds, "seed": config.seed, "manifest_hash": manifest_hash,
-            "device": device, **provenance(),
+            "fold_file": source, "device": device, **provenance(),
         }
+        if cross is not None:
+            record["cross_dataset"] = cross
     rundir.write_study(out, record)
     return frozen.reset_index(drop=True)
+
+
+def _fold_assignment(table: pd.DataFrame, config: TrainConfig, fold_file: Path | None
+                     ) -> tuple[pd.Series, dict[str, str] | None]:
+    """Each row's fold, and what ``study.json`` records of the fold file (``None`` for seeded folds).
+
+    Raises
+    ------
+    DataError
+        For a bad fold file, a subject missing from it, or a file whose number of folds is not ``config.k``.
+    """
+    if rundir.ROLE_COLUMN in table.columns:  # cross-dataset: only the training dataset is split
+        train = (table[rundir.ROLE_COLUMN] == rundir.TRAIN_ROLE).to_numpy()
+        folds = pd.Series(rundir.TEST_FOLD, index=table.index, name="fold")
+        if config.k == 1:
+            folds[train] = 0
+            return folds, None
+        assigned, source = _fold_assignment(table[train].drop(columns=rundir.ROLE_COLUMN), config, fold_file)
+        folds[train] = assigned.to_numpy()
+        return folds, source
+    if fold_file is None:
+        return assign_folds(table, config.k, config.seed), None
+    assigned, k = folds_from_file(table, fold_file)
+    if k != config.k:
+        raise DataError(f"--fold-file {fold_file} has {k} folds but the config's k is {config.k}; pass --k {k}")
+    return assigned, {"name": Path(fold_file).name, "sha256": hashlib.sha256(Path(fold_file).read_bytes()).hexdigest()}
 
 
 def _comparable(config: dict) -> dict:

@@ -27,7 +27,8 @@ def test_every_shipped_preset_resolves_every_arm(preset: str) -> None:
 
 
 @pytest.mark.parametrize(("methods", "message"), [
-    ({"cl": {"feature_wieght": 1.0}}, r"\[methods.cl\]: unknown option 'feature_wieght'; options: feature_weight, "),
+    ({"cl": {"feature_wieght": 1.0}},
+     r"\[methods.cl\]: unknown option 'feature_wieght'; options: classifier_input, feature_weight, "),
     ({"kd": {"masked_probability": "half"}}, r"\[methods.kd\]: option 'masked_probability' = 'half': expected float"),
     ({"scan": {"epochs": 2.5}}, r"\[methods.scan\]: option 'epochs' = 2.5: expected int"),
     ({"ran": {"subset": "all"}}, r"\[methods.ran\]: subset 'all': use one of pe, mix, nm, m"),
@@ -41,7 +42,8 @@ def test_bad_method_tables_name_the_arm_option_and_choices(methods: dict, messag
 
 def test_command_line_options_are_typed_into_the_tables() -> None:
     config = set_options(load_preset("quick"), {"ran": {"decay_at": "0.5,0.8"}, "cl": {"normalise": "no"}})
-    assert config.methods["ran"] == {"epochs": 3, "decay_at": [0.5, 0.8]}
+    assert config.methods["ran"] == {"epochs": 2, "decay_at": [0.5, 0.8], "optimizer": "adam", "lr_backbone": 1e-3,
+                                     "lr_head": 1e-3, "weight_decay": 0.0}
     assert config.methods["cl"]["normalise"] is False and config.methods["cl"]["feature_weight"] == 0.2
     with pytest.raises(DataError, match=r"--set scan: option 'shared' = 'ture': expected bool"):
         set_options(config, {"scan": {"shared": "ture"}})
@@ -74,7 +76,8 @@ def test_bad_preset_table_exits_2_and_writes_nothing(tiny_manifest: Path, tmp_pa
     assert main(["run", "--data", str(tiny_manifest), "--preset", str(preset), "--models", "baseline-nm",
                  "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "[methods.kd]: unknown option 'masked_probabilty'; options: feature_weight, masked_probability" in err
+    assert ("[methods.kd]: unknown option 'masked_probabilty'; options: classifier_input, feature_weight, "
+            "masked_probability") in err
     assert not out.exists()
     preset.write_text('epochs = "two"\n')
     assert main(["run", "--data", str(tiny_manifest), "--preset", str(preset), "--out", str(out)]) == 2
@@ -87,9 +90,9 @@ def test_study_records_every_arms_settings_and_resume_checks_them(tiny_manifest:
     run_study(tiny_manifest, config, "quick", ["ran", "scan"], out, device="cpu")
     arms = json.loads((out / "study.json").read_text())["arms"]
     assert set(arms) == {"ran", "scan"}
-    assert arms["ran"]["epochs"] == 3 and arms["ran"]["options"]["decay_at"] == []
+    assert arms["ran"]["epochs"] == 2 and arms["ran"]["options"]["decay_at"] == []
     assert arms["scan"]["architecture_options"] == {"shared": True, "separate_quadrant_heads": False}
-    assert arms["scan"]["options"]["lr_backbone"] == 3e-2 and arms["scan"]["epochs"] == 4
+    assert arms["scan"]["options"]["optimizer"] == "adam" and arms["scan"]["epochs"] == 3
     run_study(tiny_manifest, config, "quick", ["cl"], out, device="cpu")  # a new arm joins the run
     assert set(json.loads((out / "study.json").read_text())["arms"]) == {"ran", "scan", "cl"}
     arm = ARMS["ran"]

@@ -13,8 +13,10 @@ import torch.nn.functional as F
 from trainers.augment import normalise, to_float
 from trainers.config import load_preset
 from trainers.data.cache import load_images
+from trainers.data.labels import CLASSES
 from trainers.data.manifest import Manifest
 from trainers.methods import ARMS, arm_names, create_method
+from trainers.loop import gradient_norm_ratio
 from trainers.methods.base import Batch, Method
 from trainers.models import create
 
@@ -30,8 +32,8 @@ def _batch(method: Method, manifest: Manifest, size: int, n: int = 8) -> Batch:
 
 
 def test_arm_registry_orders_arms_by_role() -> None:
-    assert arm_names("baseline") == ["baseline-nm", "baseline-m", "baseline-mix"]
-    assert arm_names("ours") == ["cl", "kd"] and arm_names("reference") == ["ran", "scan"]
+    assert arm_names("baseline") == ["baseline-nm", "baseline-m", "baseline-mix", "baseline-pe"]
+    assert arm_names("ours") == ["cl", "cl-ce", "kd"] and arm_names("reference") == ["ran", "scan"]
     assert arm_names() == [*OUR_MODELS, *arm_names("reference")] and set(arm_names()) == set(ARMS)
 
 
@@ -50,6 +52,17 @@ def test_subsets(tiny_manifest: Path) -> None:
     assert (~first["masked"]).all() and second["masked"].all()
     assert (first["pair_id"].to_numpy() == second["pair_id"].to_numpy()).all()
     assert (first["label"].to_numpy() == second["label"].to_numpy()).all()
+
+
+def test_baseline_pe_trains_on_both_images_of_complete_pairs_only(tiny_manifest: Path) -> None:
+    table = Manifest.load(tiny_manifest).table
+    masked_row = table.index[table["masked"]][0]
+    table.loc[masked_row, "label"] = "happy" if table.loc[masked_row, "label"] != "happy" else "sad"
+    pe = create_method("baseline-pe", load_preset("smoke")).training_set(table)
+    broken = table.loc[masked_row, "pair_id"]
+    assert pe.views == ("image",) and len(pe) == len(table) - 2
+    assert broken not in set(table.loc[pe.rows[:, 0], "pair_id"])
+    assert (np.asarray(CLASSES)[pe.labels] == table.loc[pe.rows[:, 0], "label"].to_numpy()).all()
 
 
 def test_pairs_with_different_labels_are_left_out(tiny_manifest: Path) -> None:
@@ -75,6 +88,24 @@ def test_contrastive_loss_equals_the_formula() -> None:
     assert torch.allclose(step.loss, expected, atol=1e-5)
     assert torch.allclose(step.terms["feature"], mse, atol=1e-6)
     assert step.logits.shape == (6, 7) and step.targets.tolist() == [0, 3, 6, 0, 3, 6]
+
+
+def test_cl_ce_has_zero_feature_loss_and_cl_a_positive_gradient_ratio() -> None:
+    config = load_preset("smoke")
+    nm, m = torch.randn(3, 3, 32, 32), torch.randn(3, 3, 32, 32)
+    labels = torch.tensor([0, 3, 6])
+    ratios = {}
+    for name in ("cl", "cl-ce"):
+        torch.manual_seed(0)
+        method = create_method(name, config)
+        model = create("resnet18", num_classes=7).train()
+        step = method.training_step(model, Batch([nm, m], labels))
+        ratios[name] = gradient_norm_ratio(model, step.parts["feature"], step.parts["ce"])
+        if name == "cl-ce":
+            assert method.options.feature_weight == 0.0 and float(step.parts["feature"].detach()) == 0.0
+            assert torch.equal(step.loss, step.parts["ce"])
+            assert torch.allclose(step.loss, step.terms["ce_nm"] + step.terms["ce_m"])
+    assert ratios["cl-ce"] == 0.0 and 0.0 < ratios["cl"] < 1.0
 
 
 @pytest.mark.parametrize("name", OUR_MODELS)

@@ -50,20 +50,22 @@ def test_run_directory_schema(kd_run: Path) -> None:
     study = json.loads((kd_run / "study.json").read_text())
     assert STUDY_KEYS <= set(study) and study["schema"] == 1
     assert study["models"] == ["baseline-nm", "kd"] and study["folds"] == [0] and study["k"] == 2
-    assert study["arms"]["baseline-nm"]["options"] == {"subset": "nm"}
+    assert study["arms"]["baseline-nm"]["options"] == {"classifier_input": "pooled", "subset": "nm"}
+    assert study["arms"]["baseline-nm"]["init"] == "random" and study["fold_file"] is None
     assert study["arms"]["kd"]["options"]["feature_weight"] == 100.0 and study["arms"]["kd"]["epochs"] == 1
     manifest = Manifest.load(kd_run / "manifest.csv")
     assert all(path.is_file() for path in manifest.abspaths())
     folds = manifest.table["fold"].astype(int)
     assert set(folds) == {0, 1}
     assert manifest.table.groupby("subject")["fold"].nunique().max() == 1
-    for model, terms in (("baseline-nm", ["ce"]), ("kd", ["feature", "ce"])):
+    for model, terms, ratio in (("baseline-nm", ["ce"], []), ("kd", ["feature", "ce"], ["grad_ratio_feature_ce"])):
         directory = kd_run / model / "fold-0"
         assert {p.name for p in directory.iterdir()} == {
             "checkpoint.pt", "history.csv", "predictions.csv", "embeddings.npy", "DONE"}
         history = pd.read_csv(directory / "history.csv")
-        assert list(history.columns) == HISTORY_COLUMNS + [f"loss_{t}" for t in terms] + [
+        assert list(history.columns) == HISTORY_COLUMNS + [f"loss_{t}" for t in terms] + ratio + [
             "train_acc", "val_acc_nm", "val_acc_m", "seconds"]
+        assert all(history[column].gt(0).all() for column in ratio)
         assert history["epoch"].tolist() == [1]
         predictions = pd.read_csv(directory / "predictions.csv")
         assert list(predictions.columns) == list(rundir.PREDICTION_COLUMNS)

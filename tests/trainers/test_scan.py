@@ -200,7 +200,9 @@ def test_caffe_names_map_to_torchvision_keys(tmp_path: Path) -> None:
     model = create("scan", 7, shared=True)
     weight = np.full((64, 64, 1, 1), 0.25, dtype=np.float64)
     path = write_pickle(tmp_path / "caffe.pkl", {"conv2_1_1x1_reduce.weight": weight, "classifier.weight": weight})
-    report = load_vggface2_pickle(model, path, trust_pickle=True)
+    with pytest.raises(DataError, match="fills 1 of the ScanCci backbone's"):
+        load_vggface2_pickle(model, path, trust_pickle=True)
+    report = load_vggface2_pickle(model, path, trust_pickle=True, partial=True)
     assert (report.matched, report.skipped) == (1, 1)
     assert torch.equal(model.backbone.layer1[0].conv1.weight, torch.full((64, 64, 1, 1), 0.25))
 

@@ -12,7 +12,7 @@ import torchvision
 
 from trainers.errors import DataError
 from trainers.models import create
-from trainers.models.weights import load_weights
+from trainers.models.weights import describe_init, load_weights
 
 
 def _same(a: torch.nn.Module, b: torch.nn.Module) -> bool:
@@ -75,3 +75,38 @@ def test_imagenet_mobilenet_v2() -> None:
     assert report.matched == len(model.backbone.state_dict()) and report.missing == 0
     # ImageNet BatchNorm statistics are not the fresh-init ones.
     assert not torch.allclose(model.backbone.features[0][1].running_var, torch.ones(32))
+
+
+def _half_state(tmp_path: Path) -> tuple[Path, int, int]:
+    """A ResNet-18 file with every other backbone tensor dropped: (path, tensors kept, backbone tensors)."""
+    state = torchvision.models.resnet18().state_dict()
+    weights = [key for key in state if not key.endswith("num_batches_tracked") and not key.startswith("fc.")]
+    kept = {key: state[key] for key in weights[::2]}
+    path = tmp_path / "half.pth"
+    torch.save(kept, path)
+    return path, len(kept), len(weights)
+
+
+def test_half_matching_file_fails_with_the_counts_and_partial_weights_passes(tmp_path: Path) -> None:
+    path, kept, total = _half_state(tmp_path)
+    message = rf"fills {kept} of the ResNetClassifier backbone's {total} tensors .*--partial-weights"
+    with pytest.raises(DataError, match=message):
+        create("resnet18", num_classes=7, weights=path)
+    model = create("resnet18", num_classes=7, weights=path, partial_weights=True)
+    assert torch.equal(model.backbone.conv1.weight, torch.load(path, weights_only=True)["conv1.weight"])
+
+
+def test_a_file_without_batchnorm_counters_still_fills_the_backbone(tmp_path: Path) -> None:
+    state = {k: v for k, v in torchvision.models.resnet18().state_dict().items() if "num_batches_tracked" not in k}
+    path = tmp_path / "old.pth"
+    torch.save(state, path)
+    assert load_weights(create("resnet18", num_classes=7), path).matched == len(state) - 2  # fc skipped
+
+
+def test_describe_init(tmp_path: Path) -> None:
+    path = tmp_path / "w.pth"
+    path.write_bytes(b"abc")
+    assert describe_init(None) == "random" and describe_init("imagenet") == "imagenet"
+    assert describe_init(path) == "w.pth sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    with pytest.raises(DataError, match="not found"):
+        describe_init(tmp_path / "absent.pth")

@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("manifest", type=Path, help="manifest file (.csv or .parquet)")
     parser.add_argument("--k", type=int, default=10, help="number of folds (default 10, as in the paper)")
     parser.add_argument("--seed", type=int, default=0, help="seed; the same seed gives the same folds (default 0)")
-    parser.add_argument("--out", type=Path, help="write image_id,fold to this CSV")
+    parser.add_argument("--out", type=Path,
+                        help="write image_id,subject,fold to this CSV (for `trainers run --fold-file`)")
     parser.set_defaults(func=run)
 
 
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     print(sizes.to_string())
     if args.out is not None:
         with atomic_path(args.out) as tmp:
-            pd.DataFrame({"image_id": manifest.table["image_id"], "fold": folds}).to_csv(tmp, index=False)
+            pd.DataFrame({"image_id": manifest.table["image_id"], "subject": manifest.table["subject"],
+                          "fold": folds}).to_csv(tmp, index=False)
         print(f"wrote {args.out}")
     return 0

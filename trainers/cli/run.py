@@ -35,9 +35,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", default="quick", help=f"config preset: {', '.join(preset_names())} or a .toml file")
     parser.add_argument("--models", help="comma-separated arms (default: every registered arm, baselines first)")
     parser.add_argument("--out", type=Path, required=True, help="run directory, e.g. runs/NAME")
+    parser.add_argument("--test-data", type=Path,
+                        help="cross-dataset: evaluate every fold's model on this manifest instead of its held-out "
+                        "fold (labels matched by name); the folds split --data only, --k 1 trains on all of it")
     parser.add_argument("--folds", type=_int_list, help="fold indices to run, e.g. 0,3 (default: the preset's)")
+    parser.add_argument("--fold-file", type=Path,
+                        help="subject -> fold CSV written by `trainers data folds --out`: the run's folds (and k) "
+                        "are the file's; every subject of --data must be in it (default: folds drawn from --seed)")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--weights", help="backbone weights: a state-dict / .pth.tar file, or 'imagenet' (MobileNetV2)")
+    parser.add_argument("--allow-random-init", action="store_true",
+                        help="let arms start from random initialisation under a preset that requires weights (paper)")
+    parser.add_argument("--partial-weights", action="store_true",
+                        help="accept a weights file that fills fewer than 90%% of the backbone's tensors")
     parser.add_argument("--architecture", help="backbone from the model registry (default: the preset's)")
     parser.add_argument("--epochs", type=int, help="override the preset's epochs")
     parser.add_argument("--image-size", type=int, help="override the preset's input size in pixels")
@@ -75,9 +85,18 @@ def run(args: argparse.Namespace) -> int:
         weights = str(Path(weights).resolve())
         if not Path(weights).is_file():
             raise DataError(f"--weights {args.weights}: file not found")
+    k = args.k
+    if args.fold_file is not None:
+        from trainers.data.folds import read_fold_file
+
+        _, file_k = read_fold_file(args.fold_file)
+        if k is not None and k != file_k:
+            raise DataError(f"--k {k}: --fold-file {args.fold_file} has {file_k} folds")
+        k = file_k
     config = override(
         config, weights=weights, architecture=args.architecture, epochs=args.epochs, image_size=args.image_size,
-        batch_size=args.batch_size, k=args.k, seed=args.seed, folds=args.folds, bf16=args.bf16,
+        batch_size=args.batch_size, k=k, seed=args.seed, folds=args.folds, bf16=args.bf16,
+        require_weights=False if args.allow_random_init else None, partial_weights=args.partial_weights or None,
     )
     if args.trust_pickle:
         scan = {**config.methods.get("scan", {}), "trust_pickle": True}
@@ -88,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     executor = _executor(args)
     try:
         summary = run_study(args.data, config, Path(args.preset).stem, models, args.out, device=args.device,
-                            executor=executor, compile_model=args.compile)
+                            executor=executor, compile_model=args.compile, fold_file=args.fold_file,
+                            test_data=args.test_data)
     except TasksFailed as failed:
         print(format_summary(failed.summary))
         print(f"summary: {args.out / 'summary.csv'}")

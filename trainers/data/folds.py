@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,64 @@ def assign_folds(table: pd.DataFrame, k: int, seed: int = 0) -> pd.Series:
             folds[validation] = fold
     folds = _fill_empty_folds(folds, subjects, k)
     return pd.Series(folds, index=table.index, name="fold")
+
+
+FOLD_FILE_COLUMNS: tuple[str, ...] = ("subject", "fold")
+"""Columns a fold file needs (``trainers data folds --out`` also writes ``image_id``)."""
+
+
+def read_fold_file(path: Path) -> tuple[dict[str, int], int]:
+    """The subject -> fold assignment of a fold file and its number of folds ``k`` (largest fold + 1).
+
+    Raises
+    ------
+    DataError
+        When the file is missing or unreadable, lacks a :data:`FOLD_FILE_COLUMNS` column, has a fold
+        that is not a non-negative integer, or puts one subject in two folds.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"--fold-file {path}: file not found (write it with `python -m trainers data folds "
+                        "MANIFEST --out FILE`)")
+    try:
+        frame = pd.read_csv(path, dtype={"subject": str, "image_id": str})
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"--fold-file {path}: cannot read it as CSV ({exc})") from exc
+    missing = [column for column in FOLD_FILE_COLUMNS if column not in frame.columns]
+    if missing:
+        raise DataError(f"--fold-file {path}: no {', '.join(missing)} column; write it again with "
+                        "`python -m trainers data folds MANIFEST --out FILE` (columns image_id, subject, fold)")
+    folds = pd.to_numeric(frame["fold"], errors="coerce")
+    bad = frame.index[folds.isna() | (folds < 0) | (folds != folds.round())]
+    if len(bad):
+        raise DataError(f"--fold-file {path}: row {int(bad[0]) + 2}: fold {frame.loc[bad[0], 'fold']!r} is not a "
+                        "non-negative integer")
+    frame = frame.assign(fold=folds.astype(int), subject=frame["subject"].astype(str))
+    per_subject = frame.groupby("subject")["fold"].unique()
+    split = per_subject[per_subject.map(len) > 1]
+    if len(split):
+        raise DataError(f"--fold-file {path}: subject {split.index[0]!r} is in folds "
+                        f"{sorted(int(f) for f in split.iloc[0])}; a subject belongs to one fold")
+    return {subject: int(values[0]) for subject, values in per_subject.items()}, int(frame["fold"].max()) + 1
+
+
+def folds_from_file(table: pd.DataFrame, path: Path) -> tuple[pd.Series, int]:
+    """Each row's fold from a fold file's subject -> fold assignment (:func:`read_fold_file`), and ``k``.
+
+    The table may hold any subset of the file's subjects (and other images of them).
+
+    Raises
+    ------
+    DataError
+        When a subject of ``table`` is not in the file (or the file is bad, see :func:`read_fold_file`).
+    """
+    assignment, k = read_fold_file(path)
+    subjects = table["subject"].astype(str)
+    absent = sorted(set(subjects) - set(assignment))
+    if absent:
+        raise DataError(f"--fold-file {path}: {len(absent)} subject(s) of the manifest are not in it "
+                        f"(e.g. {', '.join(absent[:5])}); write the fold file from a manifest that holds them")
+    return pd.Series(subjects.map(assignment).to_numpy(dtype=int), index=table.index, name="fold"), k
 
 
 def _check_pairs_share_subject(table: pd.DataFrame) -> None:

@@ -18,6 +18,10 @@ files). A method decides only what differs, by overriding these hooks:
     ``history.csv``.
 ``requires`` (class attribute)
     Model names that must have finished the same fold first (KD's teacher: ``("baseline-nm",)``).
+``gradient_ratio`` (class attribute)
+    ``(numerator, denominator)``: two keys of the step's ``parts`` (weighted loss summands, e.g. CL's
+    ``("feature", "ce")``). On the first batch of every epoch the loop writes the ratio of their
+    gradient norms over the model's parameters to ``history.csv`` as ``grad_ratio_<num>_<den>``.
 ``build_model(num_classes)``
     The network; default ``trainers.models.create(config.architecture, num_classes, config.weights)``.
     The model must provide ``backbone`` (and ``embed``/``forward``/``features``, see
@@ -94,12 +98,17 @@ class Batch:
 
 @dataclass
 class StepOutput:
-    """A training step's total ``loss``, its named ``terms`` and the ``logits``/``targets`` scored."""
+    """A training step's total ``loss``, its named ``terms`` and the ``logits``/``targets`` scored.
+
+    ``parts`` holds the weighted summands of ``loss`` that :attr:`Method.gradient_ratio` names (with
+    their graphs), so the loop can compare their gradient norms on one batch per epoch.
+    """
 
     loss: torch.Tensor
     terms: dict[str, torch.Tensor]
     logits: torch.Tensor
     targets: torch.Tensor
+    parts: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 @dataclass
@@ -137,12 +146,28 @@ class NoOptions:
     """A method without hyperparameters."""
 
 
+@dataclass
+class ClassifierOptions:
+    """``classifier_input``: what the linear head reads, ``pooled`` (the raw layer4 map's average, default)
+    or ``normalised`` (the average of the per-location L2-normalised map, the MSD-E reference code's);
+    see :data:`trainers.models.torchvision_nets.CLASSIFIER_INPUTS`. Options of the methods that train a
+    registry backbone with a linear head inherit it."""
+
+    classifier_input: str = "pooled"
+
+    def __post_init__(self) -> None:
+        from trainers.models.torchvision_nets import check_classifier_input
+
+        check_classifier_input(self.classifier_input)
+
+
 class Method:
     """Base of all training methods; see the module docstring for the contract."""
 
     Options: ClassVar[type] = NoOptions
     loss_terms: ClassVar[tuple[str, ...]] = ("ce",)
     requires: ClassVar[tuple[str, ...]] = ()
+    gradient_ratio: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self, name: str, config: TrainConfig, defaults: dict[str, Any] | None = None) -> None:
         self.name = name
@@ -158,22 +183,30 @@ class Method:
         """What this arm trains with, for ``study.json``: its method, resolved options, model and schedule.
 
         ``architecture``, ``weights``, ``epochs`` and ``batch_size`` are those of :attr:`config`, which a
-        method may specialise (RAN and SCAN train their own network, weights and epochs).
+        method may specialise (RAN and SCAN train their own network, weights and epochs). ``init`` says
+        what the backbone starts from (:func:`trainers.models.weights.describe_init`: the weights file's
+        name and SHA-256, ``imagenet`` or ``random``).
         """
+        from trainers.models.weights import describe_init
+
         return {
             "method": type(self).__name__, "options": self.options_dict(),
             "architecture": self.config.architecture, "architecture_options": self.architecture_options(),
-            "weights": self.config.weights, "epochs": self.config.epochs, "batch_size": self.config.batch_size,
+            "weights": self.config.weights, "init": describe_init(self.config.weights),
+            "epochs": self.config.epochs, "batch_size": self.config.batch_size,
         }
 
     def build_model(self, num_classes: int) -> nn.Module:
         """The network to train."""
         from trainers.models import create
 
-        return create(self.config.architecture, num_classes, self.config.weights, **self.architecture_options())
+        return create(self.config.architecture, num_classes, self.config.weights,
+                      partial_weights=self.config.partial_weights, **self.architecture_options())
 
     def architecture_options(self) -> dict[str, Any]:
-        """Keyword options for the model factory (none by default)."""
+        """Keyword options for the model factory: ``classifier_input`` for :class:`ClassifierOptions`, else none."""
+        if isinstance(self.options, ClassifierOptions):
+            return {"classifier_input": self.options.classifier_input}
         return {}
 
     def training_set(self, table: pd.DataFrame) -> TrainingSet:
@@ -234,6 +267,27 @@ def sgd(model: nn.Module, options: Any) -> torch.optim.SGD:
     """SGD over :func:`param_groups` with ``options``' ``lr_backbone``, ``lr_head``, ``momentum``, ``weight_decay``."""
     return torch.optim.SGD(param_groups(model, options.lr_backbone, options.lr_head),
                            momentum=options.momentum, weight_decay=options.weight_decay)
+
+
+OPTIMIZERS: dict[str, str] = {
+    "sgd": "SGD with momentum (the RAN and SCAN reference code's)",
+    "adam": "Adam (fused); learns from random initialisation where SGD at the reference rates stays at chance",
+}
+
+
+def check_optimizer(name: str) -> None:
+    """Raise :class:`DataError` for an optimizer outside :data:`OPTIMIZERS`."""
+    if name not in OPTIMIZERS:
+        raise DataError(f"optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
+
+
+def reference_optimizer(model: nn.Module, options: Any) -> torch.optim.Optimizer:
+    """:func:`sgd`, or fused Adam over :func:`param_groups` when ``options.optimizer`` is ``"adam"``
+    (``momentum`` is then unused; ``weight_decay`` is Adam's L2 term)."""
+    if options.optimizer == "adam":
+        return torch.optim.Adam(param_groups(model, options.lr_backbone, options.lr_head),
+                                weight_decay=options.weight_decay, fused=True)
+    return sgd(model, options)
 
 
 TRAINING_SUBSETS: dict[str, str] = {

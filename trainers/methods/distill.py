@@ -23,15 +23,17 @@ from torch import nn
 
 from trainers.errors import DataError
 from trainers.methods import register_method
-from trainers.methods.base import Batch, FoldContext, Method, StepOutput, TrainingSet, image_pairs
+from trainers.methods.base import (Batch, ClassifierOptions, FoldContext, Method, StepOutput, TrainingSet,
+                                   image_pairs)
 from trainers.methods.contrastive import feature_distance, logits_from_features
 
 TEACHER = "baseline-nm"
 
 
 @dataclass
-class DistillOptions:
-    """lambda (``feature_weight``), the student's masked-input probability, map normalisation."""
+class DistillOptions(ClassifierOptions):
+    """lambda (``feature_weight``), the student's masked-input probability, map normalisation and
+    (:class:`ClassifierOptions`) what the student's classifier reads."""
 
     feature_weight: float = 100.0
     masked_probability: float = 0.5
@@ -45,6 +47,7 @@ class Distill(Method):
     Options = DistillOptions
     loss_terms = ("feature", "ce")
     requires = (TEACHER,)
+    gradient_ratio = ("feature", "ce")
 
     def training_set(self, table: pd.DataFrame) -> TrainingSet:
         """MSD-PE pairs of the fold's training images."""
@@ -79,5 +82,6 @@ class Distill(Method):
         logits = logits_from_features(model, features).float()
         feature = feature_distance(features, target, self.options.normalise)
         ce = F.cross_entropy(logits, batch.labels)
-        loss = self.options.feature_weight * feature + ce
-        return StepOutput(loss, {"feature": feature.detach(), "ce": ce.detach()}, logits.detach(), batch.labels)
+        parts = {"feature": self.options.feature_weight * feature, "ce": ce}
+        return StepOutput(parts["feature"] + ce, {"feature": feature.detach(), "ce": ce.detach()}, logits.detach(),
+                          batch.labels, parts)

@@ -26,8 +26,10 @@ from torch import nn
 from trainers.atomic import atomic_open
 from trainers.config import TrainConfig
 from trainers.methods import register_method
-from trainers.methods.base import Batch, Method, Prediction, StepOutput, check_subset, sgd
+from trainers.methods.base import (Batch, Method, Prediction, StepOutput, check_optimizer, check_subset,
+                                   reference_optimizer)
 from trainers.models.ran import CROPS, ran_loss
+
 
 def resolve_weights(choice: str, config: TrainConfig) -> str | None:
     """``"study"``: the study's ``--weights``; ``"none"``: random initialisation; else a file path."""
@@ -61,7 +63,7 @@ class RanOptions:
     """RAN hyperparameters (preset table ``[methods.ran]``).
 
     ``weights``: ``"study"`` (the study's ``--weights``, e.g. MS-Celeb ResNet-18), ``"none"`` or a path.
-    ``epochs``/``batch_size``: 0 keeps the study's.
+    ``epochs``/``batch_size``: 0 keeps the study's. ``optimizer``: ``"sgd"`` (the RAN paper's) or ``"adam"``.
     """
 
     backbone: str = "resnet18"
@@ -75,9 +77,11 @@ class RanOptions:
     gamma: float = 0.1
     epochs: int = 0
     batch_size: int = 0
+    optimizer: str = "sgd"
 
     def __post_init__(self) -> None:
         check_subset(self.subset)
+        check_optimizer(self.optimizer)
 
 
 @register_method("ran", role="reference")
@@ -98,8 +102,8 @@ class RegionAttention(Method):
         return {"backbone": self.options.backbone}
 
     def configure_optimizers(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
-        """SGD (momentum 0.9, weight decay 1e-4); x0.1 at 30/50/80% of the epochs."""
-        optimizer = sgd(model, self.options)
+        """SGD (momentum 0.9, weight decay 1e-4; or Adam: ``optimizer``); x0.1 at 30/50/80% of the epochs."""
+        optimizer = reference_optimizer(model, self.options)
         milestones = decay_milestones(self.config.epochs, self.options.decay_at)
         return optimizer, torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=self.options.gamma)
 

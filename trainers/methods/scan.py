@@ -27,7 +27,8 @@ from torch import nn
 
 from trainers.config import TrainConfig
 from trainers.methods import register_method
-from trainers.methods.base import Batch, Method, Prediction, StepOutput, TrainingSet, check_subset, sgd
+from trainers.methods.base import (Batch, Method, Prediction, StepOutput, TrainingSet, check_optimizer, check_subset,
+                                   reference_optimizer)
 from trainers.methods.ran import resolve_weights, specialised_config
 from trainers.models.scan import scan_cci_loss
 
@@ -36,7 +37,10 @@ PICKLE_SUFFIX = ".pkl"
 
 @dataclass
 class ScanOptions:
-    """SCAN + CCI hyperparameters (preset table ``[methods.scan]``); ``epochs``/``batch_size`` 0: the study's."""
+    """SCAN + CCI hyperparameters (preset table ``[methods.scan]``); ``epochs``/``batch_size`` 0: the study's.
+
+    ``optimizer``: ``"sgd"`` (the reference's) or ``"adam"`` (``quick``: learns from random initialisation).
+    """
 
     shared: bool = False
     separate_quadrant_heads: bool = False
@@ -51,9 +55,11 @@ class ScanOptions:
     gamma: float = 0.95
     epochs: int = 0
     batch_size: int = 0
+    optimizer: str = "sgd"
 
     def __post_init__(self) -> None:
         check_subset(self.subset)
+        check_optimizer(self.optimizer)
 
 
 @register_method("scan", role="reference")
@@ -81,9 +87,11 @@ class SpatioChannel(Method):
         weights = self.config.weights
         if weights is not None and weights.endswith(PICKLE_SUFFIX):
             model = create("scan", num_classes, None, **self.architecture_options())
-            load_vggface2_pickle(model, weights, trust_pickle=self.options.trust_pickle)
+            load_vggface2_pickle(model, weights, trust_pickle=self.options.trust_pickle,
+                                 partial=self.config.partial_weights)
             return model
-        return create("scan", num_classes, weights, **self.architecture_options())
+        return create("scan", num_classes, weights, partial_weights=self.config.partial_weights,
+                      **self.architecture_options())
 
     def sample_order(self, train: TrainingSet, epoch: int, generator: torch.Generator) -> np.ndarray:
         """Class-balanced draws with replacement (``balanced``), else a permutation; one epoch's worth."""
@@ -94,8 +102,8 @@ class SpatioChannel(Method):
         return torch.multinomial(weights, len(train), replacement=True, generator=generator).numpy()
 
     def configure_optimizers(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
-        """SGD, trunk at ``lr_backbone`` and heads at ``lr_head``; x``gamma`` (0.95) per epoch."""
-        optimizer = sgd(model, self.options)
+        """SGD (or Adam: ``optimizer``), trunk at ``lr_backbone`` and heads at ``lr_head``; x``gamma`` per epoch."""
+        optimizer = reference_optimizer(model, self.options)
         return optimizer, torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.options.gamma)
 
     def training_step(self, model: nn.Module, batch: Batch) -> StepOutput:

@@ -130,7 +130,8 @@ class RegionAttentionNetwork(nn.Module):
         The attention head (the "heads" learning-rate group).
     whole_image_map
         An identity tap on the whole-image crop's layer4 map: the Grad-CAM target, because the backbone's
-        own ``layer4`` runs on all six crops at once.
+        own ``layer4`` runs on all six crops at once. ``whole_image_layer3`` and ``whole_image_layer2``
+        tap the finer maps (``gradcam_layers``, for small inputs).
     """
 
     def __init__(self, backbone: torchvision.models.ResNet, num_classes: int) -> None:
@@ -140,24 +141,28 @@ class RegionAttentionNetwork(nn.Module):
         self.backbone = backbone
         self.head = RegionAttentionHead(feature_dim, num_classes)
         self.whole_image_map = nn.Identity()
+        self.whole_image_layer3 = nn.Identity()
+        self.whole_image_layer2 = nn.Identity()
         self.gradcam_layer = "whole_image_map"
+        self.gradcam_layers = ("whole_image_map", "whole_image_layer3", "whole_image_layer2")
         self.embedding_dim = 2 * feature_dim
 
-    def _layer4(self, x: torch.Tensor) -> torch.Tensor:
+    def _layer4(self, x: torch.Tensor, batch: int) -> torch.Tensor:
+        """The layer4 maps of ``x``, whose first ``batch`` rows (the whole images) pass the taps."""
         net = self.backbone
-        x = net.maxpool(net.relu(net.bn1(net.conv1(x))))
-        return net.layer4(net.layer3(net.layer2(net.layer1(x))))
+        x = net.layer1(net.maxpool(net.relu(net.bn1(net.conv1(x)))))
+        x = _tap(self.whole_image_layer2, net.layer2(x), batch)
+        x = _tap(self.whole_image_layer3, net.layer3(x), batch)
+        return _tap(self.whole_image_map, net.layer4(x), batch)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The whole-image crop's layer4 map, ``(B, d, H/32, W/32)``."""
-        return self.whole_image_map(self._layer4(x))
+        return self._layer4(x, len(x))
 
     def run(self, x: torch.Tensor) -> RanOutput:
         """Logits, attention weights and the attended vector of a batch ``(B, 3, H, W)``."""
         batch = x.shape[0]
-        maps = self._layer4(crop_batch(x))
-        whole = self.whole_image_map(maps[:batch])
-        maps = torch.cat([whole, maps[batch:]], dim=0)
+        maps = self._layer4(crop_batch(x), batch)
         pooled = torch.flatten(F.adaptive_avg_pool2d(maps, 1), 1)
         crop_features = pooled.view(len(CROPS), batch, -1).transpose(0, 1)
         return self.head(crop_features)
@@ -169,6 +174,13 @@ class RegionAttentionNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits."""
         return self.run(x).logits
+
+
+def _tap(tap: nn.Module, maps: torch.Tensor, batch: int) -> torch.Tensor:
+    """``maps`` with its first ``batch`` rows passed through ``tap`` (an identity a hook can watch)."""
+    if batch == len(maps):
+        return tap(maps)
+    return torch.cat([tap(maps[:batch]), maps[batch:]], dim=0)
 
 
 def region_biased_loss(alpha: torch.Tensor, margin: float = REGION_BIAS_MARGIN) -> torch.Tensor:

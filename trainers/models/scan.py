@@ -209,6 +209,7 @@ class ScanCci(nn.Module):
         self.backbone = ResNetTrunk(torchvision.models.resnet50(weights=None))
         self.head = ScanCciHead(num_classes, shared, separate_quadrant_heads)
         self.gradcam_layer = "backbone.layer3"
+        self.gradcam_layers = ("backbone.layer3", "backbone.layer2")  # strides 16, 8
         self.embedding_dim = 1024
 
     def _maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

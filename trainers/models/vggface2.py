@@ -93,7 +93,8 @@ def read_pickle(path: Path, *, trust_pickle: bool) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load_vggface2_pickle(model: nn.Module, path: str | Path, *, trust_pickle: bool = False) -> LoadReport:
+def load_vggface2_pickle(model: nn.Module, path: str | Path, *, trust_pickle: bool = False,
+                        partial: bool = False) -> LoadReport:
     """Load SCAN's VGGFace2 ResNet-50 pickle into ``model.backbone`` (layer4 and fc skipped).
 
     Parameters
@@ -104,6 +105,8 @@ def load_vggface2_pickle(model: nn.Module, path: str | Path, *, trust_pickle: bo
         The ``.pkl`` file.
     trust_pickle
         Must be true: the caller vouches for the file (see the module docstring).
+    partial
+        Accept a file that fills fewer than 90% of the backbone's tensors (``ran``/``resnet50``'s layer4).
 
     Raises
     ------
@@ -129,4 +132,4 @@ def load_vggface2_pickle(model: nn.Module, path: str | Path, *, trust_pickle: bo
     expected = [k for k in target if not k.endswith("num_batches_tracked")]
     report = LoadReport(str(path), len(matched), len(expected) - len(matched), unexpected, mismatched, skipped)
     return apply_matched(model, matched, report, list(arrays), "arrays", "layer4/fc arrays",
-                         "pass ResNet-50 VGGFace2 weights")
+                         "pass ResNet-50 VGGFace2 weights", partial)
