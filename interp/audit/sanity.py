@@ -3,7 +3,7 @@
 - :func:`randomisation_curve`: model-parameter randomisation (Adebayo et al. 2018), cascading from
   the top layer block by block; maps that stay similar to the trained model's are not explaining the
   model. :func:`randomisation_check` states the pass criterion and applies it per fold.
-- :func:`cross_fold_consistency`, :func:`consistency_pairs`: agreement of the k fold models' maps on
+- :func:`consistency_pairs`: agreement of the k fold models' maps on
   the same image (a checkpoint-based take on the MeGe generalisability score of Fel et al. 2022),
   each pair of models labelled by whether they trained on the image (``held-out``,
   ``held-out vs trained``, ``trained``).
@@ -185,24 +185,6 @@ def randomisation_check(summary: pd.DataFrame, threshold: float = RANDOMISATION_
     frame["folds_checked"] = per_model.transform("size").astype(int)
     frame["model_passed"] = per_model.transform("all")
     return frame.sort_values(["model", "fold"], kind="stable").reset_index(drop=True)
-
-
-def cross_fold_consistency(maps: np.ndarray) -> pd.DataFrame:
-    """Mean pairwise similarity of ``(k, N, H, W)`` maps of k fold models on the same N images.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per image: image, spearman, spearman_abs, ssim (means over the k(k-1)/2 pairs).
-    """
-    maps = np.asarray(maps)
-    if maps.ndim != 4 or len(maps) < 2:
-        raise ValueError(f"need (k >= 2, N, H, W) maps, got shape {maps.shape}")
-    rows = []
-    for image in range(maps.shape[1]):
-        pairs = [map_similarity(maps[a, image], maps[b, image]) for a, b in itertools.combinations(range(len(maps)), 2)]
-        rows.append({"image": image, **pd.DataFrame(pairs).mean().to_dict()})
-    return pd.DataFrame(rows)
 
 
 def consistency_pairs(maps: Mapping[int, np.ndarray], trained: Mapping[int, np.ndarray]) -> pd.DataFrame:

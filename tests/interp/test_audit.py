@@ -16,7 +16,7 @@ from torch import nn
 from interp.audit.aggregate import BaselineTest, compare_to_baseline, fold_means, summarise
 from interp.audit.overlays import RIGHT, WRONG, contact_sheet, overlay, save_png
 from interp.audit.sanity import (
-    cross_fold_consistency, evidence_agreement, evidence_to_input_frame, faithfulness, map_similarity,
+    consistency_pairs, evidence_agreement, evidence_to_input_frame, faithfulness, map_similarity,
     randomisation_curve, randomisation_stages,
 )
 from interp.stats import corrected_resampled_ttest
@@ -121,12 +121,12 @@ def test_randomisation_curve_cascades_from_the_top_and_leaves_the_model_alone():
 
 def test_cross_fold_consistency():
     rng = np.random.default_rng(0)
-    same = np.repeat(rng.random((1, 3, 10, 10)), 3, axis=0)
-    np.testing.assert_allclose(cross_fold_consistency(same)["spearman"], 1.0)
-    noisy = cross_fold_consistency(rng.random((3, 3, 10, 10)))
-    assert (noisy["spearman"].abs() < 0.5).all()
-    with pytest.raises(ValueError):
-        cross_fold_consistency(same[:1])
+    same = {fold: rng.random((3, 10, 10)) for fold in (0,)}
+    same.update({1: same[0], 2: same[0]})
+    unseen = {fold: np.zeros(3, dtype=bool) for fold in range(3)}
+    np.testing.assert_allclose(consistency_pairs(same, unseen)["spearman"], 1.0)
+    noisy = consistency_pairs({fold: rng.random((3, 10, 10)) for fold in range(3)}, unseen)
+    assert (noisy["spearman"].abs() < 0.5).all() and set(noisy["kind"]) == {"held-out"}
 
 
 def test_evidence_agreement_and_frame_mapping():
