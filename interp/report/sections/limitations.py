@@ -14,9 +14,8 @@ from interp.results import ResultMissing, Results
 from reports.flowables import paragraph, text
 
 FEW_FOLDS = 5
-# Grad-CAM on a ResNet's layer4 sees the input downsampled 32 times.
-GRADCAM_STRIDE = 32
-COARSE_CELLS = 3
+# Below this input size a ResNet's last block is under 4x4 cells: Grad-CAM maps are coarse.
+SMALL_INPUT = 112
 
 
 def _few_folds(results: Results) -> list[str]:
@@ -30,11 +29,14 @@ def _few_folds(results: Results) -> list[str]:
 
 
 def _random_init(results: Results) -> list[str]:
-    config = results.config()
-    if config.get("weights"):
+    arms = results.study.get("arms", {})
+    random = [arm for arm, spec in arms.items() if str(spec.get("init") or spec.get("weights") or "random") == "random"]
+    if arms and not random or not arms and results.config().get("weights"):
         return []
-    return [f"<b>Random initialisation.</b> The {text(config.get('architecture', 'models'))} were trained from "
-            "scratch (no ImageNet weights), unlike the paper; absolute accuracies are not comparable with it."]
+    which = f"arms {', '.join(random)}" if arms and len(random) < len(arms) else "all arms"
+    return [f"<b>Random initialisation.</b> {text(which).capitalize()} were trained from scratch (no pretrained "
+            "weights), unlike the paper's ImageNet-initialised models; absolute accuracies are not comparable "
+            "with it."]
 
 
 def unreachable_families(results: Results) -> dict[str, list[str]]:
@@ -77,12 +79,12 @@ def _coarse_gradcam(results: Results) -> list[str]:
     if "gradcam" not in results.attention_methods():
         return []
     size = int(results.config().get("image_size") or 0)
-    cells = max(size // GRADCAM_STRIDE, 1)
-    if cells >= COARSE_CELLS:
+    if size >= SMALL_INPUT:
         return []
-    return [f"<b>Coarse Grad-CAM.</b> At {size} px input the Grad-CAM layer is {cells}x{cells} cells, so the maps "
-            "cannot separate the mask from the eyes and the region metrics sit near their chance values; train "
-            "at 112 px or more (or use integrated gradients) before reading the attention audit."]
+    return [f"<b>Coarse Grad-CAM.</b> At {size} px input a ResNet's last block is {max(size // 32, 1)}x"
+            f"{max(size // 32, 1)} cells (7x7 at the paper's 224 px), so Grad-CAM either uses that coarse map or "
+            "a shallower, less class-specific layer; the maps cannot separate the mask from the eyes finely and "
+            "the region metrics are indicative only. Audit at 112 px or more before drawing conclusions."]
 
 
 def _warnings(results: Results) -> list[str]:

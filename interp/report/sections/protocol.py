@@ -49,7 +49,8 @@ class ProtocolSection(Section):
             "held-out subjects; every number below is computed per fold first and then summarised over folds.")]
         rows = [[swatch(context.colours.get(arm, "#000000"), arm), str(spec.get("method", "?")),
                  options(spec.get("options", {})), str(spec.get("architecture", "?")),
-                 str(spec.get("weights") or "random"), str(spec.get("epochs")), str(spec.get("batch_size"))]
+                 str(spec.get("init") or spec.get("weights") or "random"), str(spec.get("epochs")),
+                 str(spec.get("batch_size"))]
                 for arm, spec in arms.items()]
         parts += table(["arm", "method", "options", "architecture", "init", "epochs", "batch"], rows,
                        "Resolved settings of each arm as recorded in <i>study.json</i> (defaults included).",

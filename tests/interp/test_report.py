@@ -1,0 +1,114 @@
+"""python -m interp.report: the PDF of a real analysed smoke study, read back with pypdf and rendered by pdftoppm."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+import interp.results
+from interp.report import available
+from interp.report.__main__ import main
+from interp.report.sections import SECTIONS
+from tests.study_fixture import smoke_study  # noqa: F401  (pytest fixture)
+
+VIEWS = (("NM", "M"), ("PE-NM", "PE-M"))
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def report(smoke_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    """The full report of the smoke study (one build for the module), written outside the study."""
+    out = tmp_path_factory.mktemp("report") / "study.pdf"
+    assert main([str(smoke_study), "--out", str(out), "--no-compute"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def pages(report: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(report).pages]
+
+
+def test_every_section_title_is_a_heading_an_outline_entry_and_in_the_contents(report, pages):
+    reader = PdfReader(report)
+    titles = [f"{number} {SECTIONS[name].title}" for number, name in enumerate(available(), start=1)]
+    assert [item.title for item in reader.outline if not isinstance(item, list)] == titles
+    contents = _words(pages[0])
+    body = _words(" ".join(pages[1:]))
+    for title in titles:
+        assert title in contents and title in body
+    assert reader.metadata.title == "smoke: study report"
+    assert reader.metadata.author == "maskfer interp.report" and "smoke" in reader.metadata.subject
+    assert f"Page {len(pages)} of {len(pages)}" in pages[-1]
+
+
+def test_accuracy_of_every_arm_and_view_is_the_results_value(smoke_study, pages):  # noqa: F811
+    accuracy = interp.results.load(smoke_study).accuracy().set_index(["model", "subset"])
+    text = _words(" ".join(pages))
+
+    def cells(arm: str, view: str) -> str:
+        row = accuracy.loc[(arm, view)]
+        return (f"{100 * row['accuracy_mean']:.2f} \u00b1 {100 * row['accuracy_sd']:.2f} "
+                f"[{100 * row['accuracy_ci_low']:.2f}, {100 * row['accuracy_ci_high']:.2f}] "
+                f"{100 * row['macro_f1_mean']:.2f}")
+
+    arms = list(dict.fromkeys(accuracy.index.get_level_values("model")))
+    assert arms == ["baseline-nm", "baseline-mix", "cl"]
+    for first, second in VIEWS:
+        for arm in arms:
+            assert f"{arm} {cells(arm, first)} {cells(arm, second)}" in text
+
+
+def test_images_are_embedded_and_every_page_renders(report, pages, tmp_path):
+    reader = PdfReader(report)
+    preview = next(i for i, page in enumerate(pages) if "Preview sheet of subject" in page)
+    assert len(reader.pages[preview].images) >= 14  # one subject's NM and M thumbnails of 7 classes
+    figure6 = next(i for i, page in enumerate(pages) if "The same image pairs" in page)
+    assert len(reader.pages[figure6].images) >= 1
+    assert sum(len(page.images) for page in reader.pages) >= 14 + 3  # + confusion, projections, figure 6
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    subprocess.run(["pdftoppm", "-r", "20", "-png", str(report), str(tmp_path / "page")], check=True)
+    rendered = sorted(tmp_path.glob("page-*.png"))
+    assert len(rendered) == len(reader.pages) and all(path.stat().st_size > 500 for path in rendered)
+
+
+def test_sections_subset(smoke_study, tmp_path):  # noqa: F811
+    out = tmp_path / "part.pdf"
+    assert main([str(smoke_study), "--out", str(out), "--no-compute", "--sections", "limitations,results",
+                 "--title", "Appendix B"]) == 0
+    reader = PdfReader(out)
+    assert [item.title for item in reader.outline] == ["1 Results", "2 Limitations"]
+    text = _words(" ".join(page.extract_text() for page in reader.pages))
+    assert "Appendix B" in text and "Dataset" not in text and "Demo data, not real faces" in text
+    assert reader.metadata.title == "Appendix B"
+
+
+def test_no_compute_with_a_missing_step_exits_2_naming_the_command(known_run, capsys):
+    assert main([str(known_run), "--no-compute", "--sections", "results,statistics"]) == 2
+    error = capsys.readouterr().err
+    assert f"python -m interp.analyze {known_run} --only tables" in error
+    assert f"python -m interp.analyze {known_run} --only stats" in error
+    assert not (known_run / "report.pdf").exists()
+
+
+@pytest.mark.slow
+def test_missing_steps_are_computed_first(known_run, capsys):
+    assert main([str(known_run), "--sections", "results"]) == 0
+    assert "computed first: tables" in capsys.readouterr().out
+    text = _words(" ".join(page.extract_text() for page in PdfReader(known_run / "report.pdf").pages))
+    assert "baseline-mix 85.71 \u00b1 0.00" in text  # known_rule: 6 of 7 classes right on NM in every fold
+
+
+@pytest.mark.parametrize("argv", [["--sections", "results,nonsense"], []])
+def test_bad_input_exits_2(tmp_path, known_run, argv, capsys):
+    run = known_run if argv else tmp_path
+    assert main([str(run), "--no-compute", *argv]) == 2
+    error = capsys.readouterr().err
+    assert ("unknown section(s) nonsense" in error) if argv else ("study.json: not found" in error)
