@@ -1,0 +1,87 @@
+"""Classes: confusion matrices (pooled or one fold, NM or M, row share or counts), per-class recall with
+CIs (Table 6), and the classes a mask hurts most."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, html
+
+from dashboards import components as ui
+from dashboards import data, urlstate
+from dashboards.figures import classes as figures
+from dashboards.figures import empty
+from interp import palette
+
+dash.register_page(__name__, path="/classes", name="Classes", order=1)
+
+SUBSETS = ("M", "NM", "PE-M", "PE-NM")
+POOLED = "pooled"
+
+
+def options(run: str | None = None) -> dict[str, list[str]]:
+    """Allowed filter values for the study ``run`` (first = default)."""
+    studies = data.studies()
+    results = studies.get(run)
+    arms = results.arms or ["-"]
+    folds = [str(f) for f in results.study.get("folds") or []]
+    return {"run": studies.names, "arm": arms, "subset": list(SUBSETS), "fold": [POOLED] + folds,
+            "norm": ["rate", "count"]}
+
+
+def layout(**query) -> html.Div:
+    run = data.studies().default(query.get("run"))
+    allowed = options(run)
+    state = urlstate.query_to_state(query, allowed)
+    return html.Div([
+        html.H2("Classes"),
+        ui.filters(ui.study_picker("cls-run", allowed["run"], state["run"]),
+                   ui.dropdown("cls-arm", "arm", allowed["arm"], state["arm"]),
+                   ui.radio("cls-subset", "images", allowed["subset"], state["subset"]),
+                   ui.dropdown("cls-fold", "fold", allowed["fold"], state["fold"]),
+                   ui.radio("cls-norm", "cells", allowed["norm"], state["norm"],
+                            {"rate": "row share", "count": "counts"})),
+        html.Div(id="cls-body", children=body(state)),
+    ])
+
+
+def confusion_figure(run: str, arm: str, subset: str, fold: str, norm: str):
+    """The confusion matrix of one arm and subset, pooled over folds or of one fold."""
+    results = data.get(run)
+    cells, note = data.read(lambda: results.confusion(pooled=fold == POOLED))
+    if cells is None:
+        return empty(note)
+    cells = cells[(cells["model"] == arm) & (cells["subset"] == subset)]
+    if fold != POOLED:
+        cells = cells[cells["fold"].astype(str) == fold]
+    where = "pooled over folds" if fold == POOLED else f"fold {fold}"
+    return figures.confusion(cells, norm == "rate", f"{arm}, {subset} images, {where}")
+
+
+def body(state: dict[str, str]) -> list:
+    """Confusion matrix, recall per class, the mask's cost per class."""
+    results = data.get(state["run"])
+    recall, note = data.read(results.per_class_recall)
+    colours = palette.arm_colours(results.study.get("models", []))
+    blocks = [ui.graph("cls-confusion", confusion_figure(state["run"], state["arm"], state["subset"], state["fold"],
+                                                         state["norm"]))]
+    if recall is None:
+        return blocks + [ui.missing(note)]
+    return blocks + [
+        ui.section("Per-class recall (Table 6)",
+                   ui.graph("cls-recall", figures.recall(recall, colours, state["subset"]))),
+        ui.section("Classes a mask hurts most", ui.table("cls-cost", figures.mask_cost(recall), page_size=10),
+                   note="Mean recall over folds on non-masked minus masked images; largest drop first."),
+    ]
+
+
+ui.follow_study("cls-run")
+
+
+@callback(Output("cls-body", "children"), Output("url-state", "search", allow_duplicate=True),
+          Input("cls-arm", "value"), Input("cls-subset", "value"),
+          Input("cls-fold", "value"), Input("cls-norm", "value"), State("cls-run", "value"), prevent_initial_call=True)
+def update(arm: str, subset: str, fold: str, norm: str, run: str):
+    """Filters -> figures and the address bar."""
+    allowed = options(run)
+    state = urlstate.query_to_state({"run": run, "arm": arm, "subset": subset, "fold": fold, "norm": norm}, allowed)
+    return body(state), urlstate.state_to_search(state, allowed)

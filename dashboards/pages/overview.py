@@ -1,0 +1,101 @@
+"""Overview: dataset (Table 2), protocol, accuracy per arm and view with CIs, the NM-M gap per arm."""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, html
+
+from dashboards import components as ui
+from dashboards import data, urlstate
+from dashboards.figures import accuracy as figures
+from dashboards.figures import empty
+from interp import palette, present
+
+dash.register_page(__name__, path="/", name="Overview", order=0)
+
+METRICS = ("accuracy", "macro_f1")
+TESTS = ("corrected-t", "subject-bootstrap", "mcnemar", "wilcoxon")
+
+
+def options(run: str | None = None) -> dict[str, list[str]]:
+    """Allowed filter values (first = default)."""
+    return {"run": data.studies().names, "metric": list(METRICS), "test": list(TESTS)}
+
+
+def protocol(results) -> pd.DataFrame:
+    """The protocol of a study as rows of (item, value): preset, init per arm, folds, device, commits."""
+    prov = results.provenance()
+    arms = results.study.get("arms") or {}
+    config = results.config()
+    commits = sorted({str(step.get("git_commit")) for step in prov["analysis"].values() if step.get("git_commit")})
+    rows = [("study", prov["study"]), ("run directory", prov["run"]), ("preset", prov["preset"]),
+            ("architecture", config.get("architecture")), ("image size", config.get("image_size")),
+            ("folds", f"{len(prov['folds'] or [])} of k={prov['k']}"), ("seed", prov["seed"]),
+            ("device", prov["device"]), ("manifest hash", str(prov["manifest_hash"])[:16]),
+            ("training commit", (prov["training"] or {}).get("git_commit", "not recorded")),
+            ("analysis commit", ", ".join(commits) or "not analysed")]
+    rows += [(f"init {arm}", arms.get(arm, {}).get("init") or arms.get(arm, {}).get("weights") or "random")
+             for arm in prov["models"] or []]
+    return pd.DataFrame(rows, columns=["item", "value"]).astype(str)
+
+
+def layout(**query) -> html.Div:
+    state = urlstate.query_to_state(query, options())
+    return html.Div([
+        html.H2("Overview"),
+        ui.filters(ui.study_picker("ov-run", options()["run"], state["run"]),
+                   ui.radio("ov-metric", "measure", METRICS, state["metric"],
+                            {"accuracy": "accuracy", "macro_f1": "macro-F1"}),
+                   ui.dropdown("ov-test", "test of the NM-M gap", TESTS, state["test"])),
+        html.Div(id="ov-body", children=body(state["run"], state["metric"], state["test"])),
+    ])
+
+
+def body(run: str, metric: str, test: str) -> list:
+    """Study status, accuracy figure and table, the gap plot, (several studies) the comparison across
+    studies, the dataset and the protocol."""
+    results = data.get(run)
+    dataset, dataset_note = data.read(results.dataset_summary)
+    tail = [ui.section("Dataset (Table 2)", ui.table("ov-dataset", dataset) if dataset is not None
+                       else ui.missing(dataset_note)),
+            ui.section("Protocol", ui.table("ov-protocol", protocol(results)))]
+    head = [html.H4(f"Study {run}", id="ov-study"), ui.analysis_status(results)]
+    acc, note = data.read(results.accuracy)
+    if acc is None:
+        return head + [ui.missing(note)] + tail
+    colours = palette.arm_colours(results.study.get("models", []))
+    comparisons, stats_note = data.read(results.comparisons)
+    gap = figures.gap(comparisons, colours, test) if comparisons is not None else empty(stats_note)
+    blocks = head + [ui.graph("ov-accuracy", figures.accuracy(acc, colours, metric)),
+              ui.table("ov-accuracy-table", present.accuracy_cells(acc)),
+              ui.section("NM-M gap per arm", ui.graph("ov-gap", gap),
+                         note="Accuracy on non-masked minus masked validation images, with the test's interval.")]
+    if len(data.studies().names) > 1:
+        blocks.append(ui.section("All studies", ui.table("ov-studies", across_studies())))
+    return blocks + tail
+
+
+def across_studies() -> pd.DataFrame:
+    """Accuracy cells of every opened study, one row per study, arm and subset."""
+    frames = []
+    for name, results in data.studies().by_name.items():
+        acc, _ = data.read(results.accuracy)
+        if acc is not None:
+            frames.append(present.accuracy_cells(acc).assign(study=name))
+    if not frames:
+        return pd.DataFrame(columns=["study"])
+    table = pd.concat(frames, ignore_index=True)
+    return table[["study"] + [c for c in table.columns if c != "study"]]
+
+
+ui.follow_study("ov-run")
+
+
+@callback(Output("ov-body", "children"), Output("url-state", "search", allow_duplicate=True),
+          Input("ov-metric", "value"), Input("ov-test", "value"),
+          State("ov-run", "value"), prevent_initial_call=True)
+def update(metric: str, test: str, run: str):
+    """Filters -> figures and the address bar."""
+    state = {"run": run, "metric": metric, "test": test}
+    return body(run, metric, test), urlstate.state_to_search(state, options())

@@ -1,0 +1,87 @@
+"""The dashboard in a real headless browser (Debian chromium + chromium-driver through dash[testing]):
+every page renders with data and no console error, a filter changes the gallery and the address bar, a
+deep link restores its filters, the back button returns to the previous filters. Screenshots of each page
+go to ``$MASKFER_SCREENSHOTS`` (default: the test's tmp folder)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from dash.testing.wait import until
+
+import interp.results
+
+PAGES = {  # path -> text that only shows once the page's data is drawn
+    "/": "Accuracy per arm and view",
+    "/classes": "Per-class recall",
+    "/statistics": "Effects with intervals",
+    "/embeddings": "Cluster quality",
+    "/attention": "audited images in",
+}
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("MASKFER_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _query(dash_duo) -> dict[str, str]:
+    return {key: values[-1] for key, values in parse_qs(urlparse(dash_duo.driver.current_url).query).items()}
+
+
+def _gallery(dash_duo) -> list[str]:
+    ids = dash_duo.driver.execute_script(  # one read of the DOM: cards may be replaced while we look
+        "return Array.from(document.querySelectorAll('.gallery-card'), card => card.id)")
+    return [json.loads(card)["index"] for card in ids]
+
+
+def test_every_page_renders_without_console_errors(dash_duo, app, smoke_study, shots):
+    dash_duo.start_server(app)
+    image_id = interp.results.load(smoke_study).overlays().iloc[0]["image_id"]
+    for path, text in {**PAGES, f"/image/{image_id}": "Region metrics"}.items():
+        dash_duo.wait_for_page(url=f"{dash_duo.server_url}{path}")
+        dash_duo.wait_for_contains_text("#_pages_content", text, timeout=20)
+        dash_duo.wait_for_element(".js-plotly-plot, .ag-root, img", timeout=10)
+        assert "Error loading layout" not in dash_duo.driver.page_source
+        name = path.strip("/").split("/")[0] or "overview"
+        dash_duo.driver.save_screenshot(str(shots / f"{name}.png"))
+        assert dash_duo.get_logs() == [], path
+    thumbs = dash_duo.find_elements("img.thumb, img.overlay")
+    assert thumbs and all(img.get_property("naturalWidth") > 0 for img in thumbs)
+
+
+def test_filter_changes_gallery_and_back_restores(dash_duo, app):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/attention?overlay=no")
+    dash_duo.wait_for_contains_text("#att-count", "audited images")
+    before = _gallery(dash_duo)
+    dash_duo.find_element("#att-masked label[for$='M']").click()
+    dash_duo.wait_for_contains_text("#att-count", "audited images")
+    until(lambda: _gallery(dash_duo) != before, timeout=10)
+    after = _gallery(dash_duo)
+    assert after and all(card.endswith("_m") for card in after)
+    assert _query(dash_duo) == {"overlay": "no", "masked": "M"}
+    dash_duo.driver.back()
+    until(lambda: _query(dash_duo) == {"overlay": "no"}, timeout=10)
+    until(lambda: _gallery(dash_duo) == before, timeout=10)
+    assert dash_duo.get_logs() == []
+
+
+def test_deep_link_restores_filters(dash_duo, app):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/classes?arm=cl&subset=NM&fold=1&norm=count")
+    dash_duo.wait_for_contains_text("#cls-confusion", "cl, NM images, fold 1", timeout=20)
+    assert dash_duo.find_element("#cls-subset input[value='NM']").is_selected()
+    assert dash_duo.find_element("#cls-norm input[value='count']").is_selected()
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/attention?arm=cl&masked=M&overlay=no")
+    dash_duo.wait_for_contains_text("#att-count", "audited images")
+    cards = _gallery(dash_duo)
+    assert cards and all(card.startswith("cl/") and card.endswith("_m") for card in cards)
+    assert dash_duo.get_logs() == []

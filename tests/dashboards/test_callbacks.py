@@ -1,0 +1,140 @@
+"""Page callbacks as plain functions (filters -> figures, tables, gallery, address bar) on the smoke study."""
+
+from __future__ import annotations
+
+import json
+from contextvars import copy_context
+
+import plotly
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+
+import interp.results
+from dashboards import urlstate
+from dashboards.app import create_app
+from trainers.errors import DataError
+from tests.dashboards.conftest import page
+
+
+def _json(component) -> str:
+    return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder)
+
+
+def _triggered(prop_id: str, function, *args):
+    """Run a callback as if ``prop_id`` fired it (ctx.triggered_id, as Dash's testing docs show)."""
+    def run():
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": None}]))
+        return function(*args)
+    return copy_context().run(run)
+
+
+def test_overview_figures_follow_the_filters(app):
+    overview = page("overview")
+    body, search = overview.update("macro_f1", "subject-bootstrap", "smoke")
+    assert search == "?metric=macro_f1&test=subject-bootstrap"
+    text = _json(body)
+    assert "Macro-F1 per arm and view" in text and "subject-bootstrap" in text and "Dataset (Table 2)" in text
+    assert overview.update("accuracy", "corrected-t", "smoke")[1] == ""
+
+
+def test_classes_confusion_per_fold_and_pooled(app, smoke_study):
+    classes = page("classes")
+    pooled = classes.confusion_figure("smoke", "cl", "M", "pooled", "count")
+    fold = classes.confusion_figure("smoke", "cl", "M", "1", "count")
+    results = interp.results.load(smoke_study)
+    counts = results.confusion(pooled=False)
+    expected = counts[(counts["model"] == "cl") & (counts["subset"] == "M") & (counts["fold"] == 1)]["count"].sum()
+    assert sum(map(sum, fold.data[0].z)) == expected
+    assert sum(map(sum, pooled.data[0].z)) > expected
+    rates = classes.confusion_figure("smoke", "cl", "M", "pooled", "rate").data[0].z
+    assert all(abs(sum(row) - 1) < 1e-9 or sum(row) == 0 for row in rates)
+    _, search = classes.update("cl", "NM", "1", "count", "smoke")
+    assert urlstate.parse(search) == {"arm": "cl", "subset": "NM", "fold": "1", "norm": "count"}
+
+
+def test_statistics_filters_the_forest_and_table(app):
+    statistics = page("statistics")
+    everything, _ = statistics.update("all", "all", "no", "smoke")
+    only_gap, search = statistics.update("NM-vs-M", "corrected-t", "no", "smoke")
+    forest = next(c for c in only_gap if getattr(c, "id", None) == "st-forest").figure
+    assert len(forest.data[0].y) == 3 and all("NM-vs-M" in label for label in forest.data[0].y)
+    assert "assumptions" in forest.data[0].hovertemplate and search == "?family=NM-vs-M"
+    assert len(_json(everything)) > len(_json(only_gap))
+
+
+def test_embeddings_scatter_and_hover_card(app):
+    embeddings = page("embeddings")
+    figure, quality, search = embeddings.update("cl", "tsne", "both", "0", "correct", "yes", "smoke")
+    assert search == "?arm=cl&colour=correct&pairs=yes"
+    kinds = {trace.type for trace in figure.data}
+    assert kinds == {"scattergl"} and figure.data[0].name == "NM-M pairs"
+    names = {trace.name for trace in figure.data[1:]}
+    assert names <= {"correct", "wrong"} and names
+    point = {"customdata": list(figure.data[1].customdata[0]), "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}
+    show, bbox, card = embeddings.hover({"points": [point]}, "smoke")
+    assert show and bbox == point["bbox"] and f"/img/smoke/thumb/{point['customdata'][0]}.png" in _json(card)
+    assert embeddings.hover(None, "smoke")[0] is False
+
+
+def _cards(cards) -> set[str]:
+    return {card["props"]["id"]["index"] for block in json.loads(_json(cards)) for card in block["props"]["children"]}
+
+
+def test_attention_gallery_filters_and_pages(app, smoke_study):
+    attention = page("attention")
+    audited = interp.results.load(smoke_study).attention()
+    args = ["gradcam", "all", "all", "all", "all", "all", "all", "no", "mask_fraction", 1, "smoke"]
+    cards, count, active, pages, figure, search = _triggered("att-arm.value", attention.update, *args)
+    blocks = audited[["model", "pair_id"]].drop_duplicates()
+    assert pages == -(-len(blocks) // attention.PAIRS_PER_PAGE) >= 2 and active == 1 and search == "?overlay=no"
+    seen = set()
+    for number in range(1, pages + 1):
+        cards = _triggered("att-page.active_page", attention.update, *args[:9], number, "smoke")[0]
+        seen |= _cards(cards)
+    assert seen == {f"{m}/{i}" for m, i in zip(audited["model"], audited["image_id"])}
+    args[1], args[4] = "cl", "M"
+    cards, count, _, pages, figure, search = _triggered("att-arm.value", attention.update, *args)
+    masked_cl = _cards(cards)
+    assert masked_cl and all(index.startswith("cl/") and index.endswith("_m") for index in masked_cl)
+    assert urlstate.parse(search) == {"arm": "cl", "masked": "M", "overlay": "no"}
+    assert [trace.name for trace in figure.data] == ["cl", "uniform map"]
+    args[1], args[4] = "all", "all"
+    _, count, active, _, _, search = _triggered("att-page.active_page", attention.update, *args[:9], 2, "smoke")
+    assert active == 2 and "page=2" in search and "page 2 of" in count
+    _, _, active, _, _, _ = _triggered("att-label.value", attention.update, *args[:9], 2, "smoke")
+    assert active == 1
+    with_overlay = _cards(_triggered("att-overlay.value", attention.update, *args[:7], "yes", "mask_fraction", 1,
+                                     "smoke")[0])
+    overlays = interp.results.load(smoke_study).overlays()
+    assert with_overlay == {f"{m}/{i}" for m, i in zip(overlays["model"], overlays["image_id"])}
+
+
+def test_image_page_shows_every_arm(app, smoke_study):
+    image_id = interp.results.load(smoke_study).overlays().iloc[0]["image_id"]
+    text = _json(page("image").layout(image_id=image_id))
+    for arm in ("baseline-nm", "baseline-mix", "cl"):
+        assert f'"index": "{arm}"' in text
+    assert "pair partner" in text and "/overlay/gradcam/" in text
+    assert "is not a validation image" in _json(page("image").layout(image_id="nope"))
+
+
+def test_a_run_without_analysis_opens_and_names_the_command(unanalysed):
+    create_app([unanalysed])
+    overview = _json(page("overview").layout())
+    assert f"python -m interp.analyze {unanalysed} --only tables" in overview
+    for name in ("classes", "statistics", "embeddings", "attention"):
+        assert "python -m interp.analyze" in _json(page(name).layout()), name
+
+
+def test_several_studies_and_bad_paths(smoke_study, unanalysed, tmp_path):
+    create_app([smoke_study, unanalysed])
+    overview = page("overview")
+    assert "All studies" in _json(overview.layout())
+    assert "Study bare" in _json(overview.layout(run="bare"))
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="neither a run directory"):
+        create_app([tmp_path / "empty"])
+    with pytest.raises(DataError, match="no such run directory"):
+        create_app([tmp_path / "absent"])
