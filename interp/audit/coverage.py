@@ -14,12 +14,15 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from trainers.data.manifest import POLYGON_SOURCES
+
 log = logging.getLogger(__name__)
 
 SOURCE_COLUMN = "mask_polygon_source"
 LANDMARKS_COLUMN = "has_landmarks"
-EXACT, ESTIMATED, NONE = "exact", "estimated", "none"
-SOURCES = (EXACT, ESTIMATED)
+SOURCES = POLYGON_SOURCES
+EXACT, ESTIMATED = SOURCES
+NONE = "none"
 
 
 def geometry_coverage(images: pd.DataFrame) -> dict[str, float | int]:

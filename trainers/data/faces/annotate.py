@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from trainers.atomic import atomic_open
 from trainers.data.cache import LANDMARK_MARGIN
 from trainers.data.faces.finder import LAYOUT, Face, FaceFinder, load_upright
-from trainers.data.manifest import Manifest, format_points
+from trainers.data.manifest import POLYGON_SOURCES, Manifest, format_points
 from trainers.data.masking.outline import lower_face_polygon
 from trainers.errors import DataError
 
@@ -38,7 +38,7 @@ MANIFEST_NAME = "manifest.csv"
 AUDIT_NAME = "faces-audit.csv"
 AUDIT_COLUMNS = ("image_id", "path", "reason", "faces_detected", "largest_face_px")
 POLYGON_SOURCE = "mask_polygon_source"
-EXACT, ESTIMATED = "exact", "estimated"
+EXACT, ESTIMATED = POLYGON_SOURCES
 
 
 @dataclass
