@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -345,7 +346,7 @@ def _write_tables(run: Run, out: Path, config: AuditConfig, collected: _Collecte
     coverage = geometry_coverage(images)
     warning = coverage_warning(coverage)
     if warning:
-        log.warning("attention audit: %s", warning)
+        warnings.warn(f"attention audit: {warning}", stacklevel=2)  # logged and kept in index.json by analyze
     summary = summarise(images)
     if not summary.empty:
         summary = summary.merge(coverage_by_subset(images), on=["model", "subset"], how="left")

@@ -115,3 +115,5 @@ def test_audit_splits_region_metrics_and_warns_with_the_shares(tmp_path, monkeyp
     assert geometry["estimated"] == 0.5 and geometry["without_polygon"] == geometry["without_landmarks"] == 0.125
     assert "have a mask polygon estimated from landmarks" in geometry["warning"]
     assert "attention audit: of 8 audited image(s)" in caplog.text
+    index = json.loads((run / "analysis" / "index.json").read_text())
+    assert any("have a mask polygon estimated" in w for w in index["steps"]["attributions"]["warnings"])
