@@ -3,7 +3,8 @@
 
 Tiny demo data (6 subjects, 64 px), the ``smoke`` preset (2 folds, 2 epochs, 32 px) with three arms,
 and every analysis step with at most 8 attributed images per (arm, fold) and t-SNE only (UMAP's first
-compile costs minutes on a busy machine), all through the real command lines run in-process. Use it from a test module with::
+compile costs minutes on a busy machine), all through the real command lines run in-process. Use it
+from a test module with::
 
     from tests.study_fixture import smoke_study  # noqa: F401  (pytest fixture)
 

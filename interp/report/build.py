@@ -35,7 +35,7 @@ class ReportResult:
 
 
 def needed_steps(chosen: Sequence[Section]) -> list[str]:
-    """The analysis steps the chosen sections read (and the title page's thumbnail-free facts)."""
+    """The analysis steps the chosen sections read, in section order."""
     return list(dict.fromkeys(step for section in chosen for step in section.steps))
 
 

@@ -105,6 +105,7 @@ def test_present_cells():
                           "macro_f1_mean": [0.45]})
     row = present.accuracy_cells(table).iloc[0]
     assert row["accuracy %"] == "50.00 +- 10.00" and row["95% CI"] == "[40.00, 60.00]"
+    assert present.points(2.345) == "+2.35" and present.points(-1e-9) == "+0.00" and present.points(None) == "n/a"
 
 
 def test_palette_is_stable_and_distinct():
@@ -123,3 +124,12 @@ def test_predictions_are_the_trainers_rows_read_once(known_run):
     assert set(fear["pred"]) == {"surprise"} and not fear["correct"].any()
     predictions.loc[:, "pred"] = "x"
     assert "x" not in set(results.predictions()["pred"])
+
+
+def test_images_are_the_frozen_manifest_rows(known_run):
+    results = interp.results.load(known_run)
+    images = results.images()
+    assert list(images.columns) == ["image_id", "subject", "label", "masked", "pair_id", "source", "fold"]
+    assert len(images) == 3 * 2 * 7 * 2 and images.groupby("subject")["fold"].nunique().eq(1).all()
+    images.loc[:, "label"] = "x"
+    assert "x" not in set(results.images()["label"])

@@ -57,7 +57,8 @@ def preview(results: Results, images: pd.DataFrame) -> list[Flowable]:
     own = images[images["subject"] == subject]
     styles = stylesheet()
     side = FRAME_WIDTH / (len(CLASSES) + 1) - 4
-    grid: list[list[object]] = [[""] + [Paragraph(swatch(class_colour(name), name), styles["Cell"]) for name in CLASSES]]
+    header = [Paragraph(swatch(class_colour(name), name), styles["Cell"]) for name in CLASSES]
+    grid: list[list[object]] = [["", *header]]
     for masked, label in ((False, "non-masked"), (True, "masked")):
         row: list[object] = [Paragraph(label, styles["Cell"])]
         for name in CLASSES:
@@ -68,7 +69,7 @@ def preview(results: Results, images: pd.DataFrame) -> list[Flowable]:
     sheet = Table(grid, colWidths=[FRAME_WIDTH - len(CLASSES) * (side + 4)] + [side + 4] * len(CLASSES))
     sheet.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (1, 0), (-1, -1), "CENTER"),
                                ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)]))
-    missing = [name for name in CLASSES if not ((own["label"] == name)).any()]
+    missing = [name for name in CLASSES if not (own["label"] == name).any()]
     parts: list[Flowable] = [figure(sheet, f"Preview sheet of subject <i>{text(subject)}</i>: one image per "
                                     "expression class, non-masked (top) and masked (bottom), as the models saw them "
                                     "(face crop of the image cache, thumbnails of <i>analysis/thumbnails</i>).")]

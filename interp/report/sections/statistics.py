@@ -11,7 +11,7 @@ from reportlab.platypus import Flowable
 from interp.present import p_value, points
 from interp.report.sections import register
 from interp.report.sections.base import Context, Section
-from reports.flowables import figure, paragraph, plot_style, swatch, table, text, vector
+from reports.flowables import figure, paragraph, plot_style, swatch, table, vector
 from reports.styles import FRAME_WIDTH
 
 PRIMARY_TEST = "corrected-t"
@@ -76,8 +76,8 @@ class StatisticsSection(Section):
                                 "points, a - b), the line its corrected 95% interval; an interval crossing the "
                                 "dashed zero line is compatible with no difference."))
         tests = results.tests()
-        parts += table(["test", "level", "assumptions", "reference"],
-                       [[row["test"], row["level"], row["assumptions"], row["reference"]] for _, row in tests.iterrows()],
+        test_rows = [[row["test"], row["level"], row["assumptions"], row["reference"]] for _, row in tests.iterrows()]
+        parts += table(["test", "level", "assumptions", "reference"], test_rows,
                        "The statistical tests of <i>analysis/tables/tests</i>: the level they resample or pair at, "
                        "what they assume, and where they come from.",
                        widths=[w * FRAME_WIDTH for w in (0.14, 0.09, 0.47, 0.3)])
