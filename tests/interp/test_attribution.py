@@ -181,3 +181,21 @@ def test_bf16_autocast_keeps_the_answer():
         fast = method.attribute(images)
     np.testing.assert_array_equal(fast.targets, exact.targets)
     np.testing.assert_allclose(fast.maps, exact.maps, rtol=0.02, atol=1e-3 * np.abs(exact.maps).max())
+
+
+def test_gradcam_takes_the_deepest_layer_with_a_7x7_map():
+    from trainers.models import create as create_model
+
+    model = create_model("resnet18", num_classes=7).eval()
+    images = torch.randn(2, 3, 56, 56)
+    with create("gradcam", model) as method:
+        method.attribute(images)
+        assert method.layer_name == "backbone.layer2"  # 7x7 at 56 px; layer3 is 4x4, layer4 2x2
+    with create("gradcam", model, min_side=0) as method:
+        method.attribute(images)
+        assert method.layer_name == "backbone.layer4"
+    with create("gradcam", model, layer="backbone.layer3") as method:
+        assert method.attribute(images).maps.shape == (2, 56, 56) and method.layer_name == "backbone.layer3"
+    with create("gradcam", model) as method:
+        method.attribute(torch.randn(1, 3, 224, 224))
+        assert method.layer_name == "backbone.layer4"  # 7x7 at 224 px, as in the paper

@@ -114,3 +114,18 @@ def test_module_entry_point_exits_2_on_a_bad_option(tiny_manifest: Path, tmp_pat
     assert done.returncode == 2, done.stderr
     assert "--set cl: option 'normalise' = 'ture': expected bool" in done.stderr
     assert not out.exists() and not (tmp_path / "cache").exists()
+
+
+def test_ran_and_scan_take_adam_from_the_optimizer_option() -> None:
+    import torch
+
+    from trainers.methods import create_method
+
+    config = load_preset("quick")
+    for name in ("ran", "scan"):
+        method = create_method(name, config)
+        optimizer, _ = method.configure_optimizers(method.build_model(7))
+        assert isinstance(optimizer, torch.optim.Adam)
+        assert [(g["name"], g["lr"]) for g in optimizer.param_groups] == [("backbone", 1e-3), ("head", 1e-3)]
+    with pytest.raises(DataError, match="optimizer 'rmsprop': use one of sgd, adam"):
+        check_config(dataclasses.replace(config, methods={"scan": {"optimizer": "rmsprop"}}))
