@@ -38,3 +38,18 @@ def test_torchvision_logits_are_the_head_over_the_embedding(name: str) -> None:
 def test_unknown_model_is_a_data_error() -> None:
     with pytest.raises(DataError, match="resnet18"):
         create("resnet19", num_classes=7)
+
+
+def test_normalised_classifier_input_pools_the_l2_normalised_map() -> None:
+    torch.manual_seed(0)
+    raw = create("resnet18", num_classes=7).eval()
+    normalised = create("resnet18", num_classes=7, classifier_input="normalised").eval()
+    normalised.load_state_dict(raw.state_dict())
+    x = torch.randn(2, 3, 64, 64)
+    features = raw.features(x)
+    expected = torch.nn.functional.normalize(features, dim=1).mean(dim=(2, 3))
+    assert torch.allclose(normalised.embed(x), expected, atol=1e-6)
+    assert torch.allclose(raw.embed(x), features.mean(dim=(2, 3)), atol=1e-6)
+    assert float(normalised.embed(x).norm(dim=1).max()) <= 1.0 + 1e-6
+    with pytest.raises(DataError, match="classifier_input 'softmax'"):
+        create("resnet18", num_classes=7, classifier_input="softmax")
