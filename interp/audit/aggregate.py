@@ -18,7 +18,7 @@ import pandas as pd
 
 from interp.regions import REGION_METRICS
 from interp.stats.comparisons import Comparison, ComparisonConfig, FoldSizes, paired_scores, run_family
-from interp.tables import mean_ci
+from interp.tables import PE_PREFIX, mean_ci
 from trainers.errors import DataError
 from trainers.methods import arm_names
 
@@ -41,14 +41,26 @@ def check_images(images: pd.DataFrame) -> None:
                         "recompute it with `python -m interp.analyze RUN --only attributions`")
 
 
+def with_views(images: pd.DataFrame) -> pd.DataFrame:
+    """``images`` with a ``subset`` column (``NM``/``M``) and, for the images of complete validated pairs
+    (a true ``pe`` column), a second row each under ``PE-NM``/``PE-M`` (the evaluation views of
+    :mod:`interp.tables`)."""
+    table = images.assign(subset=np.where(images["masked"].astype(bool), "M", "NM"))
+    if "pe" not in table.columns:
+        return table
+    pe = table[table["pe"].astype(bool)]
+    return pd.concat([table, pe.assign(subset=PE_PREFIX + pe["subset"])], ignore_index=True)
+
+
 def fold_means(images: pd.DataFrame) -> pd.DataFrame:
     """Long table: model, fold, subset, class, metric, value (mean over images), n_images.
 
-    ``class`` is each label and :data:`ALL_CLASSES`; NaN scores (undefined for an image) are skipped.
+    ``subset`` is each evaluation view (:func:`with_views`); ``class`` is each label and
+    :data:`ALL_CLASSES`; NaN scores (undefined for an image) are skipped.
     """
     check_images(images)
     metrics = metric_columns(images)
-    table = images.assign(subset=np.where(images["masked"].astype(bool), "M", "NM"))
+    table = with_views(images)
     long = table.melt(id_vars=["model", "fold", "subset", "label"], value_vars=metrics,
                       var_name="metric", value_name="value").dropna(subset=["value"])
     frames = [long.assign(label=ALL_CLASSES), long]
@@ -93,7 +105,7 @@ class BaselineTest:
     metric
         Region metric compared (default the mask-region fraction).
     subset
-        ``"M"`` (masked images) or ``"NM"``.
+        ``"M"`` (masked images), ``"NM"``, or a PE view (``"PE-M"``, ``"PE-NM"``).
     per_class
         Also compare within each class (each class adds one test per method to the family).
     stats

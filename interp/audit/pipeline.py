@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from interp import layout
 from interp.attribution import ATTRIBUTIONS, create, to_model_input
-from interp.audit.aggregate import ALL_CLASSES, BaselineTest, compare_to_baseline, summarise
+from interp.audit.aggregate import ALL_CLASSES, BaselineTest, compare_to_baseline, summarise, with_views
 from interp.audit.coverage import coverage_by_subset, coverage_warning, geometry_coverage, summary_by_polygon
 from interp.audit.inputs import RunImages, Selection
 from interp.audit.overlays import contact_sheet, overlay, save_png
@@ -45,8 +45,8 @@ from interp.audit.sanity import (
 )
 from interp.regions import metric_metadata, score_regions
 from interp.runs import Run
-from interp.stats.comparisons import pick_baseline
-from interp.tables import with_init
+from interp.stats.comparisons import PE_BASELINE, pick_baseline, table5_methods
+from interp.tables import pe_image_ids, with_init
 from trainers import rundir
 from trainers.atomic import atomic_open
 from trainers.data.labels import CLASSES
@@ -207,6 +207,7 @@ def _audit(run: Run, config: AuditConfig, analysis: Path, progress: bool) -> lis
     first_table = of_fold[(tasks[0][0], tasks[0][1])]
     first = chosen[(tasks[0][0], tasks[0][1])]
     overlay_ids = choose_images(first_table[first_table["image_id"].isin(first)], 2 * config.overlay_pairs)
+    pe_ids = pe_image_ids(run.manifest())
     collected, written = _Collected(sanity_ids=sanity_ids), []
     bar = tqdm(total=sum(map(len, chosen.values())), unit="img", desc=f"attributions ({config.method})",
                disable=not progress)
@@ -216,6 +217,7 @@ def _audit(run: Run, config: AuditConfig, analysis: Path, progress: bool) -> lis
                                fold_config["normalisation"])
         selection = images.select(chosen[(model_name, fold)], setting.size, setting.face_crop)
         frame, maps, targets = _audit_fold(model, selection, setting, config, images)
+        frame["pe"] = frame["image_id"].isin(pe_ids)  # image of a complete validated pair: in the PE views
         _check_predictions(frame, of_fold[(model_name, fold)], folder)
         collected.rows.append(frame)
         written.append(_write_maps(out / "maps" / model_name / f"fold-{fold}.npz", selection, maps, targets,
@@ -382,6 +384,10 @@ def _comparisons(run: Run, images: pd.DataFrame, config: AuditConfig) -> pd.Data
         return pd.DataFrame()
     frames = [compare_to_baseline(images, BaselineTest(baseline, config.compare, subset=subset), run.fold_sizes)
               for subset in ("M", "NM")]
+    if PE_BASELINE in run.models:  # Table 5: the pair-trained methods against the pair-trained baseline
+        methods = tuple(table5_methods(run.models))
+        frames += [compare_to_baseline(images, BaselineTest(PE_BASELINE, methods, subset=subset), run.fold_sizes)
+                   for subset in ("PE-M", "PE-NM")]
     return pd.concat([f for f in frames if not f.empty] or [pd.DataFrame()], ignore_index=True)
 
 
@@ -409,7 +415,7 @@ def null_references(images: pd.DataFrame, curves: list[pd.DataFrame]) -> pd.Data
     (the last stage of the randomisation cascade) on the sanity images, what this architecture and
     attribution method give without anything learnt; ``n_randomised`` images behind it.
     """
-    table = images.assign(subset=np.where(images["masked"].astype(bool), "M", "NM"))
+    table = with_views(images)
     keys = ["model", "subset", "class"]
     share = pd.concat([table.assign(**{"class": table["label"]}), table.assign(**{"class": ALL_CLASSES})])
     frame = share.groupby(keys, sort=False)["mask_share"].mean().reset_index()
@@ -418,8 +424,7 @@ def null_references(images: pd.DataFrame, curves: list[pd.DataFrame]) -> pd.Data
     curve = pd.concat(curves, ignore_index=True)
     last = curve[curve["stage"] == curve.groupby(["model", "fold"])["stage"].transform("max")]
     facts = images.drop_duplicates("image_id").set_index("image_id")
-    last = last.assign(subset=np.where(facts.loc[last["image_id"], "masked"].astype(bool).to_numpy(), "M", "NM"),
-                       label=facts.loc[last["image_id"], "label"].to_numpy())
+    last = with_views(last.join(facts[[c for c in ("masked", "label", "pe") if c in facts]], on="image_id"))
     both = pd.concat([last.assign(**{"class": last["label"]}), last.assign(**{"class": ALL_CLASSES})])
     randomised = both.groupby(keys, sort=False)["mask_fraction"].agg(
         randomised_mask_fraction="mean", n_randomised="count").reset_index()

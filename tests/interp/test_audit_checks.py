@@ -64,13 +64,6 @@ def test_randomisation_check_states_pass_and_fail():
     assert (check["last_layer"] == "head").all() and (check["threshold"] == 0.3).all()
 
 
-def test_the_report_states_the_same_randomisation_criterion():
-    from interp.audit.sanity import RANDOMISATION_THRESHOLD
-    from interp.present import RANDOMISATION_PASS_BELOW
-
-    assert RANDOMISATION_THRESHOLD == RANDOMISATION_PASS_BELOW
-
-
 def test_consistency_pairs_label_held_out_and_trained_images():
     rng = np.random.default_rng(0)
     maps = {fold: rng.random((3, 8, 8)) for fold in range(3)}
@@ -95,3 +88,20 @@ def test_null_references_beside_mask_share():
     assert refs.loc[("cl", "NM", "happy"), "n_randomised"] == 1
     assert np.isnan(refs.loc[("cl", "M", "sad"), "randomised_mask_fraction"])
     assert refs.loc[("cl", "M", "sad"), "n_randomised"] == 0
+
+
+def test_region_metrics_are_summarised_on_the_pe_views_too():
+    from interp.audit.aggregate import fold_means
+
+    images = pd.DataFrame({"model": "cl", "fold": 0, "image_id": ["a-n", "a-m", "b-n"], "label": "happy",
+                           "pred": "happy", "correct": True, "masked": [False, True, False],
+                           "pe": [True, True, False], "mask_fraction": [0.2, 0.4, 0.6], "mask_share": 0.25})
+    means = fold_means(images).query("`class` == 'all'").set_index("subset")
+    assert means.loc["NM", "value"] == pytest.approx(0.4) and means.loc["NM", "n_images"] == 2
+    assert means.loc["PE-NM", "value"] == pytest.approx(0.2) and means.loc["PE-NM", "n_images"] == 1
+    assert means.loc["PE-M", "value"] == pytest.approx(0.4)
+    curve = pd.DataFrame({"model": "cl", "fold": 0, "stage": 1, "layer": "x", "image_id": ["a-n", "b-n"],
+                          "mask_fraction": [0.1, 0.3]})
+    refs = null_references(images, [curve]).set_index(["model", "subset", "class"])
+    assert refs.loc[("cl", "PE-NM", "all"), "randomised_mask_fraction"] == pytest.approx(0.1)
+    assert refs.loc[("cl", "NM", "all"), "randomised_mask_fraction"] == pytest.approx(0.2)
