@@ -18,7 +18,8 @@ from trainers import rundir
 class StatsStep(Step):
     name = "stats"
     order = 20
-    description = "method vs baseline and NM vs M comparisons, Friedman + post-hoc, Holm/BH adjusted"
+    description = ("method vs baseline on NM/M and (Table 5) vs baseline-pe on the PE views, cl vs cl-ce, NM vs M, "
+                   "Friedman + gated post-hoc; one primary test per family, Holm/BH adjusted")
     Config = ComparisonConfig
 
     def inputs(self, run: Run) -> list[Path]:
