@@ -1,16 +1,19 @@
-"""Step ``tables``: accuracy and macro-F1 per fold and summarised, per-class recall, confusion
-matrices (tables and heatmaps), training histories."""
+"""Step ``tables``: the dataset summary (Table 2), accuracy and macro-F1 per fold and summarised,
+per-class recall, confusion matrices (tables and heatmaps), training histories."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from interp import plots, tables
+import pandas as pd
+
+from interp import layout, plots, tables
 from interp.runs import Run
 from interp.steps import register
 from interp.steps.base import Step
 from trainers import rundir
+from trainers.data.manifest import Manifest, summary
 
 
 @dataclass
@@ -34,11 +37,11 @@ class TablesStep(Step):
     def run(self, run: Run, config: TablesConfig, analysis: Path) -> list[Path]:
         predictions = tables.evaluation_views(run.predictions(), run.manifest())
         inits = run.inits()
-        out = analysis / "tables"
         per_fold, pooled = tables.confusion_tables(predictions)
         recall_folds, recall = tables.per_class_recall(predictions, config.confidence, run.fold_sizes)
         written = []
         for name, frame in {
+            "dataset": dataset_table(run),
             "accuracy_folds": tables.fold_scores(predictions, run.fold_sizes),
             "accuracy": tables.accuracy_table(predictions, config.confidence, run.fold_sizes),
             "per_class_recall_folds": recall_folds,
@@ -47,8 +50,14 @@ class TablesStep(Step):
             "confusion_pooled": pooled,
             "histories": run.histories(),
         }.items():
-            written += tables.write_table(tables.with_init(frame, inits), out, name)
+            written += layout.write_table(tables.with_init(frame, inits), analysis, name)
         for model in run.models:
-            written += plots.save_figure(plots.confusion_figure(pooled, model), analysis / "figures",
+            written += plots.save_figure(plots.confusion_figure(pooled, model), analysis / layout.FIGURES_DIR,
                                          f"confusion-{model}")
         return written
+
+
+def dataset_table(run: Run) -> pd.DataFrame:
+    """The frozen manifest's per-class counts (the paper's Table 2) with a leading ``class`` column."""
+    frame = summary(Manifest(run.manifest(), run.path))
+    return frame.rename_axis("class").reset_index()
