@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlencode
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from urllib.parse import urlencode
-
 from dash import Input, Output, callback, dcc, html
+
+from dashboards import data
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -86,7 +87,7 @@ def study_picker(id_: str, names: Sequence[str], value: str) -> html.Div:
 
 def analysis_status(results) -> dbc.Alert | None:
     """A warning listing the analysis steps that have not run, each with its command; ``None`` when all ran."""
-    missing_steps = results.missing_steps()
+    missing_steps = results.missing_steps(data.STEPS)
     if not missing_steps:
         return None
     whole = f"python -m interp.analyze {results.run}"

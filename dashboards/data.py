@@ -14,12 +14,16 @@ from pathlib import Path
 import pandas as pd
 
 import interp.results
+from interp import layout
 from interp.results import Results, ResultMissing
 from trainers.errors import DataError
 
 log = logging.getLogger(__name__)
 
 STUDY_FILE = "study.json"
+# Every analysis step that writes a table, from the analysis/ contract (asking interp.steps for its
+# registry would import torch and captum, seconds at start-up).
+STEPS: list[str] = list(dict.fromkeys(spec.step for spec in layout.TABLES.values()))
 
 
 @dataclass
@@ -77,7 +81,7 @@ def open_studies(runs: Iterable[str | Path]) -> Studies:
         while name in by_name:
             name, n = f"{path.name}-{n}", n + 1
         by_name[name] = results
-        missing = results.missing_steps()
+        missing = results.missing_steps(STEPS)
         if missing:
             log.warning("%s: analysis steps missing: %s; run `python -m interp.analyze %s`",
                         path, ", ".join(missing), path)

@@ -23,7 +23,6 @@ from pathlib import Path
 import pandas as pd
 
 from interp import layout
-from interp.runs import PartialRunWarning, open_run
 from trainers.errors import DataError
 
 
@@ -151,6 +150,9 @@ class Results:
         """Every finished fold's validation predictions as the trainer wrote them (``model``, ``fold``,
         ``subset``, ``image_id``, ``label``, ``pred``, ``correct``, ...; read once, a copy each call)."""
         if "predictions" not in self._tables:
+            # imported here: interp.runs pulls scipy/sklearn (seconds), which the other readers never need
+            from interp.runs import PartialRunWarning, open_run
+
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", PartialRunWarning)
                 self._tables["predictions"] = open_run(self.run, allow_partial=True).predictions()

@@ -26,8 +26,8 @@ def _groups(points: pd.DataFrame, colour_by: str):
 
 def scatter(points: pd.DataFrame, colour_by: str, pairs: bool = False) -> go.Figure:
     """Scattergl of one projection (one arm, fold, method and scope) of ``Results.embedding_projections()``
-    (with ``pred``/``correct`` joined); ``customdata`` holds the image id, label, prediction, arm for the hover card; ``pairs`` draws a
-    line between the NM and M image of each pair."""
+    (with ``pred``/``correct`` joined); ``customdata`` holds the image id, label, prediction and arm for the
+    hover card; ``pairs`` draws a line between the NM and M image of each pair."""
     if points.empty:
         return empty("no projected points for this selection", height=560)
     fig = go.Figure()

@@ -23,8 +23,9 @@ PAIRS_PER_PAGE = 12
 FILTERS = ("arm", "fold", "label", "masked", "correct", "subject", "overlay")
 
 
-def options(run: str | None = None, query: dict | None = None) -> dict[str, list[str]]:
-    """Allowed filter values for the study ``run`` (first = default); ``page`` depends on the filters."""
+def options(run: str | None = None, query: dict | None = None, count_pages: bool = True) -> dict[str, list[str]]:
+    """Allowed filter values for the study ``run`` (first = default); ``page`` depends on the filters of
+    ``query`` (``count_pages=False``: only page 1 is listed, for a caller that clamps the page itself)."""
     studies = data.studies()
     results = studies.get(run)
     methods = results.attention_methods()
@@ -38,6 +39,8 @@ def options(run: str | None = None, query: dict | None = None) -> dict[str, list
                "fold": [ALL] + [str(f) for f in results.study.get("folds") or []],
                "label": [ALL] + list(CLASSES), "masked": [ALL, "M", "NM"], "correct": [ALL, "yes", "no"],
                "subject": [ALL] + subjects, "overlay": ["yes", "no"], "metric": metrics or ["mask_fraction"]}
+    if not count_pages:
+        return {**allowed, "page": ["1"]}
     state = urlstate.query_to_state(query or {}, allowed)
     total = len(pairs(filtered(table, state))) if table is not None else 0
     allowed["page"] = urlstate.pages(total, PAIRS_PER_PAGE)
@@ -189,8 +192,8 @@ def update(method, arm, fold, label, masked, correct, subject, overlay, metric, 
     values = {"run": run, "method": method, "arm": arm, "fold": fold, "label": label, "masked": masked,
               "correct": correct, "subject": subject, "overlay": overlay, "metric": metric,
               "page": str(page if ctx.triggered_id == "att-page" else 1)}
-    allowed = options(run, values)
-    state = urlstate.query_to_state(values, allowed)
+    allowed = options(run, values, count_pages=False)
+    state = {**urlstate.query_to_state(values, allowed), "page": values["page"]}  # body() clamps the page
     cards, count, page, pages, distribution = body(state)
     state["page"] = str(page)
     return cards, count, page, pages, distribution, urlstate.state_to_search(state, allowed)

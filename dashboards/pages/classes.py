@@ -61,27 +61,42 @@ def body(state: dict[str, str]) -> list:
     """Confusion matrix, recall per class, the mask's cost per class."""
     results = data.get(state["run"])
     recall, note = data.read(results.per_class_recall)
-    colours = palette.arm_colours(results.study.get("models", []))
     blocks = [ui.graph("cls-confusion", confusion_figure(state["run"], state["arm"], state["subset"], state["fold"],
                                                          state["norm"]))]
     if recall is None:
         return blocks + [ui.missing(note)]
     return blocks + [
-        ui.section("Per-class recall (Table 6)",
-                   ui.graph("cls-recall", figures.recall(recall, colours, state["subset"]))),
+        ui.section("Per-class recall (Table 6)", ui.graph("cls-recall", recall_figure(state["run"], state["subset"]))),
         ui.section("Classes a mask hurts most", ui.table("cls-cost", figures.mask_cost(recall), page_size=10),
                    note="Mean recall over folds on non-masked minus masked images; largest drop first."),
     ]
 
 
+def recall_figure(run: str, subset: str):
+    """Per-class recall of every arm on one subset."""
+    results = data.get(run)
+    recall, note = data.read(results.per_class_recall)
+    if recall is None:
+        return empty(note)
+    return figures.recall(recall, palette.arm_colours(results.study.get("models", [])), subset)
+
+
 ui.follow_study("cls-run")
 
 
-@callback(Output("cls-body", "children"), Output("url-state", "search", allow_duplicate=True),
+@callback(Output("cls-confusion", "figure"), Output("url-state", "search", allow_duplicate=True),
           Input("cls-arm", "value"), Input("cls-subset", "value"),
           Input("cls-fold", "value"), Input("cls-norm", "value"), State("cls-run", "value"), prevent_initial_call=True)
 def update(arm: str, subset: str, fold: str, norm: str, run: str):
-    """Filters -> figures and the address bar."""
+    """Filters -> confusion matrix and the address bar."""
     allowed = options(run)
     state = urlstate.query_to_state({"run": run, "arm": arm, "subset": subset, "fold": fold, "norm": norm}, allowed)
-    return body(state), urlstate.state_to_search(state, allowed)
+    figure = confusion_figure(state["run"], state["arm"], state["subset"], state["fold"], state["norm"])
+    return figure, urlstate.state_to_search(state, allowed)
+
+
+@callback(Output("cls-recall", "figure"), Input("cls-subset", "value"), State("cls-run", "value"),
+          prevent_initial_call=True)
+def update_recall(subset: str, run: str):
+    """The images filter -> per-class recall on those images."""
+    return recall_figure(run, urlstate.query_to_state({"subset": subset}, {"subset": list(SUBSETS)})["subset"])

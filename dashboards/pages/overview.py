@@ -62,18 +62,33 @@ def body(run: str, metric: str, test: str) -> list:
             ui.section("Protocol", ui.table("ov-protocol", protocol(results)))]
     head = [html.H4(f"Study {run}", id="ov-study"), ui.analysis_status(results)]
     acc, note = data.read(results.accuracy)
+    gap = ui.section("NM-M gap per arm", ui.graph("ov-gap", gap_figure(run, test)),
+                     note="Accuracy on non-masked minus masked validation images, with the test's interval.")
     if acc is None:
-        return head + [ui.missing(note)] + tail
-    colours = palette.arm_colours(results.study.get("models", []))
-    comparisons, stats_note = data.read(results.comparisons)
-    gap = figures.gap(comparisons, colours, test) if comparisons is not None else empty(stats_note)
-    blocks = head + [ui.graph("ov-accuracy", figures.accuracy(acc, colours, metric)),
-              ui.table("ov-accuracy-table", present.accuracy_cells(acc)),
-              ui.section("NM-M gap per arm", ui.graph("ov-gap", gap),
-                         note="Accuracy on non-masked minus masked validation images, with the test's interval.")]
+        return head + [ui.missing(note), ui.graph("ov-accuracy", empty(note)), gap] + tail
+    blocks = head + [ui.graph("ov-accuracy", accuracy_figure(run, metric)),
+                     ui.table("ov-accuracy-table", present.accuracy_cells(acc)), gap]
     if len(data.studies().names) > 1:
         blocks.append(ui.section("All studies", ui.table("ov-studies", across_studies())))
     return blocks + tail
+
+
+def accuracy_figure(run: str, metric: str):
+    """Accuracy (or macro-F1) per arm and view of one study."""
+    results = data.get(run)
+    acc, note = data.read(results.accuracy)
+    if acc is None:
+        return empty(note)
+    return figures.accuracy(acc, palette.arm_colours(results.study.get("models", [])), metric)
+
+
+def gap_figure(run: str, test: str):
+    """The NM-M gap per arm of one study for one test."""
+    results = data.get(run)
+    comparisons, note = data.read(results.comparisons)
+    if comparisons is None:
+        return empty(note)
+    return figures.gap(comparisons, palette.arm_colours(results.study.get("models", [])), test)
 
 
 def across_studies() -> pd.DataFrame:
@@ -92,10 +107,11 @@ def across_studies() -> pd.DataFrame:
 ui.follow_study("ov-run")
 
 
-@callback(Output("ov-body", "children"), Output("url-state", "search", allow_duplicate=True),
-          Input("ov-metric", "value"), Input("ov-test", "value"),
-          State("ov-run", "value"), prevent_initial_call=True)
+@callback(Output("ov-accuracy", "figure"), Output("ov-gap", "figure"),
+          Output("url-state", "search", allow_duplicate=True),
+          Input("ov-metric", "value"), Input("ov-test", "value"), State("ov-run", "value"), prevent_initial_call=True)
 def update(metric: str, test: str, run: str):
-    """Filters -> figures and the address bar."""
-    state = {"run": run, "metric": metric, "test": test}
-    return body(run, metric, test), urlstate.state_to_search(state, options())
+    """Filters -> the accuracy and gap figures and the address bar."""
+    state = urlstate.query_to_state({"run": run, "metric": metric, "test": test}, options())
+    return (accuracy_figure(run, state["metric"]), gap_figure(run, state["test"]),
+            urlstate.state_to_search(state, options()))

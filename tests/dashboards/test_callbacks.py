@@ -31,11 +31,14 @@ def _triggered(prop_id: str, function, *args):
 
 def test_overview_figures_follow_the_filters(app):
     overview = page("overview")
-    body, search = overview.update("macro_f1", "subject-bootstrap", "smoke")
+    accuracy, gap, search = overview.update("macro_f1", "subject-bootstrap", "smoke")
     assert search == "?metric=macro_f1&test=subject-bootstrap"
-    text = _json(body)
-    assert "Macro-F1 per arm and view" in text and "subject-bootstrap" in text and "Dataset (Table 2)" in text
-    assert overview.update("accuracy", "corrected-t", "smoke")[1] == ""
+    assert accuracy.layout.title.text == "Macro-F1 per arm and view"
+    assert "subject-bootstrap" in gap.layout.xaxis.title.text
+    assert {trace.y[0] for trace in gap.data} == {"baseline-nm", "baseline-mix", "cl"}
+    assert overview.update("accuracy", "corrected-t", "smoke")[2] == ""
+    text = _json(overview.layout())
+    assert "Dataset (Table 2)" in text and "Protocol" in text and "analysis-status" not in text
 
 
 def test_classes_confusion_per_fold_and_pooled(app, smoke_study):
@@ -49,8 +52,12 @@ def test_classes_confusion_per_fold_and_pooled(app, smoke_study):
     assert sum(map(sum, pooled.data[0].z)) > expected
     rates = classes.confusion_figure("smoke", "cl", "M", "pooled", "rate").data[0].z
     assert all(abs(sum(row) - 1) < 1e-9 or sum(row) == 0 for row in rates)
-    _, search = classes.update("cl", "NM", "1", "count", "smoke")
+    figure, search = classes.update("cl", "NM", "1", "count", "smoke")
     assert urlstate.parse(search) == {"arm": "cl", "subset": "NM", "fold": "1", "norm": "count"}
+    assert figure.layout.title.text == "cl, NM images, fold 1"
+    recall = classes.update_recall("NM", "smoke")
+    assert [trace.name for trace in recall.data] == ["baseline-nm", "baseline-mix", "cl"]
+    assert "NM images" in recall.layout.title.text
 
 
 def test_statistics_filters_the_forest_and_table(app):
