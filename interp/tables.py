@@ -16,14 +16,12 @@ the paper's MSD-PE, Table 5); :func:`evaluation_views` adds the PE rows to the p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.metrics import confusion_matrix, f1_score
 
-from trainers.atomic import atomic_path
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import complete_pairs
 
@@ -265,14 +263,3 @@ def per_class_recall(predictions: pd.DataFrame, confidence: float = 0.95,
     keys = list(zip(summary["model"], summary["subset"], summary["true"]))
     summary["recall_pooled"] = pooled_diagonal.loc[keys].to_numpy()
     return folds, summary
-
-
-def write_table(frame: pd.DataFrame, directory: Path, name: str) -> list[Path]:
-    """Write ``frame`` as ``<name>.parquet`` and ``<name>.csv`` in ``directory`` (atomically)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / f"{name}.parquet", directory / f"{name}.csv"]
-    with atomic_path(paths[0]) as tmp:
-        frame.to_parquet(tmp, index=False)
-    with atomic_path(paths[1]) as tmp:
-        frame.to_csv(tmp, index=False)
-    return paths

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from interp.runs import open_run
-from interp.tables import accuracy_table, confusion_tables, fold_scores, mean_ci, per_class_recall, write_table
+from interp.tables import accuracy_table, confusion_tables, fold_scores, mean_ci, per_class_recall
 from tests.interp.conftest import make_manifest, write_run
 from trainers.data.labels import CLASSES
 
@@ -74,10 +74,3 @@ def test_recall_is_nan_for_an_absent_class(tmp_path):
     assert np.isnan(sad.query("fold == 0")["recall"].iat[0]) and (sad.query("fold > 0")["recall"] == 1).all()
     assert summary.query("true == 'sad' and subset == 'NM'")["n_folds"].iat[0] == 2
 
-
-def test_write_table_parquet_and_csv(tmp_path):
-    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
-    paths = write_table(frame, tmp_path / "tables", "t")
-    assert [p.suffix for p in paths] == [".parquet", ".csv"]
-    pd.testing.assert_frame_equal(pd.read_parquet(paths[0]), frame)
-    pd.testing.assert_frame_equal(pd.read_csv(paths[1]), frame)
