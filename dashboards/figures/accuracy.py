@@ -26,7 +26,7 @@ def accuracy(table: pd.DataFrame, colours: dict[str, str], metric: str = "accura
             hovertemplate=f"{arm} %{{x}}: %{{y:.{present.PERCENT_DECIMALS}f}}% CI %{{customdata[0]}} "
                           "(%{customdata[1]} folds)<extra></extra>"))
     fig.update_layout(scattermode="group", xaxis={"categoryorder": "array", "categoryarray": subsets})
-    fig.update_yaxes(title=f"{metric.replace('_', '-')} % (95% CI over folds)")
+    fig.update_yaxes(title=f"{metric.replace('_', '-')} % (95% CI over folds)", range=[-5, 105])
     return base(fig, "Accuracy per arm and view" if metric == "accuracy" else "Macro-F1 per arm and view")
 
 

@@ -48,10 +48,11 @@ def recall(table: pd.DataFrame, colours: dict[str, str], subset: str) -> go.Figu
             x=part["true"], y=mean, name=arm, mode="markers", marker={"size": 10, "color": colours.get(arm)},
             error_y={"type": "data", "symmetric": False, "array": part["recall_ci_high"] * 100 - mean,
                      "arrayminus": mean - part["recall_ci_low"] * 100},
-            hovertemplate=f"{arm} %{{x}}: recall %{{y:.1f}}%<extra></extra>"))
+            customdata=[present.interval(lo, hi) for lo, hi in zip(part["recall_ci_low"], part["recall_ci_high"])],
+            hovertemplate=f"{arm} %{{x}}: recall %{{y:.1f}}% CI %{{customdata}}<extra></extra>"))
     fig.update_layout(scattermode="group",
                       xaxis={"categoryorder": "array", "categoryarray": _order(rows["true"])})
-    fig.update_yaxes(title=f"recall % on {subset} (95% CI over folds)")
+    fig.update_yaxes(title=f"recall % on {subset} (95% CI over folds)", range=[-5, 105])
     return base(fig, f"Per-class recall, {subset} images")
 
 

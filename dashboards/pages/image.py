@@ -33,12 +33,22 @@ def arm_card(results, run: str, method: str | None, row, metrics: pd.DataFrame) 
     audited = metrics[metrics["model"] == row.model] if not metrics.empty else metrics
     for name in METRICS:
         if len(audited) and name in audited.columns:
-            lines.append(html.Div(f"{name.replace('_', ' ')} {audited.iloc[0][name]:.3f}", className="small"))
+            value = audited.iloc[0][name]
+            lines.append(html.Div(f"{name.replace('_', ' ')} {value:.3f}" if pd.notna(value)
+                                  else f"{name.replace('_', ' ')} n/a", className="small"))
     overlay = (method, row.model) if method else None
     return dbc.Card([images.face(results, run, row.image_id, size=180,
                                  overlay=overlay), *lines],
                     id={"type": "arm", "index": row.model}, className="p-2",
                     style={"border": f"3px solid {colour}", "width": "200px"})
+
+
+def metric_rows(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The audit's numbers for one image: one row per region metric, one column per arm."""
+    numbers = metrics.set_index("model").select_dtypes("number").drop(columns=["fold"], errors="ignore")
+    table = numbers.T.round(4).reset_index().rename(columns={"index": "metric"})
+    table.columns.name = None
+    return table
 
 
 def layout(image_id: str | None = None, **query) -> html.Div:
@@ -70,7 +80,7 @@ def layout(image_id: str | None = None, **query) -> html.Div:
                            className="ms-3")], className="d-flex align-items-center mb-3"),
         html.Div([arm_card(results, run, method, row, metrics) for row in arms.itertuples(index=False)],
                  className="d-flex flex-wrap gap-3", id="image-arms"),
-        ui.section("Region metrics", ui.table("image-metrics", metrics.round(4)) if len(metrics)
+        ui.section("Region metrics", ui.table("image-metrics", metric_rows(metrics)) if len(metrics)
                    else html.P("This image was not in the attention audit (interp.analyze --max-images).",
                                className="text-muted")),
     ])
