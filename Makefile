@@ -27,6 +27,7 @@ demo: setup
 	$(PY) -m trainers run --data $(DEMO_DIR)/validated/manifest.csv --preset quick --fold-file $(DEMO_DIR)/validated/folds.csv --out $(DEMO_DIR)/runs/quick
 	$(PY) -m interp.analyze $(DEMO_DIR)/runs/quick --max-images 64
 	$(PY) -m interp.report $(DEMO_DIR)/runs/quick
+	@echo "Browse the study: $(PY) -m dashboards $(DEMO_DIR)/runs/quick  (then open http://127.0.0.1:8050/)"
 
 test: setup
 	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
