@@ -212,6 +212,8 @@ def _audit(run: Run, config: AuditConfig, analysis: Path, progress: bool) -> lis
     bar = tqdm(total=sum(map(len, chosen.values())), unit="img", desc=f"attributions ({config.method})",
                disable=not progress)
     for model_name, fold, folder in tasks:
+        if not chosen[(model_name, fold)]:  # the sample drew no image of this fold (small max_images)
+            continue
         model, fold_config = load_fold_model(folder)
         setting = _FoldSetting(model_name, fold, int(fold_config["image_size"]), _face_crop(fold_config, run.study),
                                fold_config["normalisation"])
