@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_LEFT
+from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
@@ -27,7 +27,8 @@ HEADING_LEVELS: dict[str, int] = {"Heading1": 0, "Heading2": 1}
 @lru_cache(maxsize=1)
 def stylesheet() -> StyleSheet1:
     """The report's paragraph styles: ``Title``, ``Subtitle``, ``Heading1``, ``Heading2``, ``Body``,
-    ``Caption``, ``Note``, ``Cell``, ``CellRight``, ``CellHeader``, ``TOCLevel0`` and ``TOCLevel1``."""
+    ``Caption``, ``Note``, ``Cell``, ``CellRight``, ``CellHeader``, ``CellHeaderRight``,
+    ``TOCLevel0`` and ``TOCLevel1``."""
     sheet = getSampleStyleSheet()
     base = ParagraphStyle("Body", parent=sheet["Normal"], fontName="Helvetica", fontSize=9.5, leading=12.5,
                           textColor=INK, spaceAfter=5)
@@ -48,7 +49,8 @@ def stylesheet() -> StyleSheet1:
         ParagraphStyle("CellRight", parent=base, fontSize=8, leading=9.8, spaceAfter=0, alignment=2),
         ParagraphStyle("CellHeader", parent=base, fontName="Helvetica-Bold", fontSize=8, leading=9.8,
                        spaceAfter=0),
-        ParagraphStyle("Centre", parent=base, alignment=TA_CENTER),
+        ParagraphStyle("CellHeaderRight", parent=base, fontName="Helvetica-Bold", fontSize=8, leading=9.8,
+                       spaceAfter=0, alignment=2),
         ParagraphStyle("TOCLevel0", parent=base, fontName="Helvetica-Bold", fontSize=10, leading=14,
                        leftIndent=0, firstLineIndent=0),
         ParagraphStyle("TOCLevel1", parent=base, fontSize=9, leading=12, leftIndent=14, firstLineIndent=0),

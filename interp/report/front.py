@@ -47,7 +47,7 @@ def front_matter(results: Results, title: str | None = None) -> list[Flowable]:
         paragraph("Facial expression recognition on masked faces: results, statistics and attention audit "
                   "of one study, generated from its <i>analysis/</i> folder by <i>python -m interp.report</i>.",
                   "Subtitle"),
-        *table(["", "value"], rows, "The study: what was trained, where and from which code. Every number in "
+        *table(["field", "value"], rows, "The study: what was trained, where and from which code. Every number in "
                "this report comes from the files of <i>analysis/</i> listed in its <i>index.json</i>.",
                widths=[0.24 * FRAME_WIDTH, 0.76 * FRAME_WIDTH]),
         spacer(12),
