@@ -21,6 +21,7 @@ METRICS: dict[str, str] = {
     "silhouette": "silhouette", "knn_accuracy": "kNN accuracy %", "pair_distance_ratio": "pair distance ratio",
 }
 PROJECTION_SCOPE = "both"
+GRID_COLUMNS = 5
 
 
 def _mean_sd(row: pd.Series, metric: str) -> str:
@@ -71,7 +72,7 @@ class EmbeddingsSection(Section):
             grid = projection_grid(projections, arms, methods, context.colours)
             parts.append(figure(raster(grid, FRAME_WIDTH, max_height=0.7 * FRAME_HEIGHT),
                                 f"{' and '.join(m.upper() if m == 'umap' else 't-SNE' for m in methods)} projections "
-                                "of the validation features of one fold per arm (rows; "
+                                "of the validation features of one fold per arm (columns; "
                                 f"{folds}), NM and M images together: colour is the class ({legend}), circles "
                                 "non-masked and crosses masked images. Clusters by colour mean classes are "
                                 "separated; a cross sitting on its own circle's cluster means the mask changes "
@@ -81,30 +82,35 @@ class EmbeddingsSection(Section):
 
 def projection_grid(projections: pd.DataFrame, arms: list[str], methods: list[str],
                     colours: dict[str, str]) -> Figure:
-    """Scatter grid: one row per arm, one column per projection method."""
+    """Scatter grid: one column per arm (at most :data:`GRID_COLUMNS`, then a new block of rows), one row
+    per projection method within each block."""
+    blocks = [arms[start:start + GRID_COLUMNS] for start in range(0, len(arms), GRID_COLUMNS)]
+    columns = min(len(arms), GRID_COLUMNS)
+    rows = len(blocks) * len(methods)
     with plot_style():
-        columns = max(len(methods), 1)
-        fig = Figure(figsize=(2.3 * columns, 2.1 * len(arms)))
-        for row, arm in enumerate(arms):
-            for column, method in enumerate(methods):
-                axes = fig.add_subplot(len(arms), columns, row * columns + column + 1)
-                part = projections[(projections["model"] == arm) & (projections["method"] == method)]
-                for masked, marker in ((False, "o"), (True, "x")):
-                    points = part[part["masked"].astype(bool) == masked]
-                    axes.scatter(points["x"], points["y"], s=9 if marker == "o" else 12, marker=marker,
-                                 linewidths=0.8, c=[class_colour(str(label)) for label in points["label"]])
-                axes.set_xticks([])
-                axes.set_yticks([])
-                for spine in axes.spines.values():
-                    spine.set_visible(True)
-                    spine.set_color("#BBBBBB")
-                if row == 0:
-                    axes.set_title("t-SNE" if method == "tsne" else method.upper())
-                if column == 0:
-                    axes.set_ylabel(arm, color=colours.get(arm, "black"), fontweight="bold")
+        fig = Figure(figsize=(1.45 * columns, 1.45 * rows + 0.5))
+        for block_index, block in enumerate(blocks):
+            for method_index, method in enumerate(methods):
+                row = block_index * len(methods) + method_index
+                for column, arm in enumerate(block):
+                    axes = fig.add_subplot(rows, columns, row * columns + column + 1)
+                    part = projections[(projections["model"] == arm) & (projections["method"] == method)]
+                    for masked, marker in ((False, "o"), (True, "x")):
+                        points = part[part["masked"].astype(bool) == masked]
+                        axes.scatter(points["x"], points["y"], s=6 if marker == "o" else 9, marker=marker,
+                                     linewidths=0.7, c=[class_colour(str(label)) for label in points["label"]])
+                    axes.set_xticks([])
+                    axes.set_yticks([])
+                    for spine in axes.spines.values():
+                        spine.set_visible(True)
+                        spine.set_color("#BBBBBB")
+                    if method_index == 0:
+                        axes.set_title(arm, color=colours.get(arm, "black"), fontweight="bold")
+                    if column == 0:
+                        axes.set_ylabel("t-SNE" if method == "tsne" else method.upper())
         handles = [Line2D([], [], marker="o", linestyle="", color=class_colour(name), label=name) for name in CLASSES]
         handles += [Line2D([], [], marker=marker, linestyle="", color="black", label=label)
                     for marker, label in (("o", "non-masked"), ("x", "masked"))]
         fig.legend(handles=handles, loc="lower center", ncol=math.ceil(len(handles) / 2), frameon=False)
-        fig.tight_layout(rect=(0, 0.06 if len(arms) > 2 else 0.12, 1, 1))
+        fig.tight_layout(rect=(0, 0.5 / (1.45 * rows + 0.5) + 0.03, 1, 1))
     return fig

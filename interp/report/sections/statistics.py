@@ -58,7 +58,7 @@ class StatisticsSection(Section):
                        f"Comparisons with the primary test ({PRIMARY_TEST}): effect in accuracy points with its "
                        "corrected 95% interval, raw and family-adjusted p-value, and whether the family can reach "
                        "significance at all. <i>NM-M</i> rows compare an arm's NM and M accuracy.",
-                       widths=[w * FRAME_WIDTH for w in (0.17, 0.25, 0.07, 0.08, 0.15, 0.08, 0.12, 0.08)],
+                       widths=[w * FRAME_WIDTH for w in (0.16, 0.23, 0.07, 0.08, 0.16, 0.08, 0.12, 0.10)],
                        numeric=(3, 5), markup_columns=(1,))
         omnibus = comparisons[comparisons["test"] == OMNIBUS_TEST]
         if len(omnibus):
