@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from interp import layout
+from trainers import rundir
 from trainers.errors import DataError
 
 
@@ -215,7 +216,7 @@ class Results:
     def audit(self, method: str | None = None) -> dict:
         """The audit's description (``audit.json``): config, method reference, metrics, files."""
         path = layout.attribution_dir(self.analysis, self._method(method)) / layout.AUDIT_FILE
-        return _read_json(path)
+        return _read_json(self._existing(path, "attributions"))
 
     def overlays(self, method: str | None = None) -> pd.DataFrame:
         """Overlay tiles written by the audit: ``model``, ``image_id``, ``path`` (absolute)."""
@@ -318,13 +319,11 @@ def load(run: str | Path) -> Results:
         When ``run`` is not a run directory or its ``study.json``/``index.json`` cannot be read.
     """
     run = Path(run)
-    study = _read_json(run / "study.json", hint=f"is {run} a run directory (python -m trainers run --out)?")
+    study = rundir.read_study(run)
     return Results(run=run, study=study, index=layout.read_index(layout.analysis_dir(run)))
 
 
-def _read_json(path: Path, hint: str = "") -> dict:
-    if not path.is_file():
-        raise ResultMissing(f"{path}: not found" + (f"; {hint}" if hint else ""))
+def _read_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:

@@ -88,7 +88,7 @@ def test_step_options_are_parsed_and_checked():
 @pytest.mark.parametrize(("flag", "message"), [
     ("attributions.sanity=ture", "step 'attributions': option 'sanity' = 'ture': expected bool"),
     ("attributions.max_images=1.5", "step 'attributions': option 'max_images' = '1.5': expected int"),
-    ("attributions.settings.steps=32", "settings of gradcam: unknown option 'steps'; options: none"),
+    ("attributions.settings.steps=32", "settings of gradcam: unknown option 'steps'; options: min_side"),
     ("tables.confidence=high", "step 'tables': option 'confidence' = 'high': expected float"),
     ("atributions.sanity=false", "unknown step(s) atributions"),
 ])

@@ -45,7 +45,7 @@ def test_unanalysed_run_names_the_command(known_run):
 
 
 def test_not_a_run_directory(tmp_path):
-    with pytest.raises(DataError, match="study.json: not found"):
+    with pytest.raises(DataError, match="not a run directory"):
         interp.results.load(tmp_path)
 
 
