@@ -146,13 +146,8 @@ def table_paths(analysis: Path, name: str, method: str | None = None) -> list[Pa
 
 
 def write_table(frame: pd.DataFrame, analysis: Path, name: str, method: str | None = None) -> list[Path]:
-    """Write table ``name`` of :data:`TABLES` under ``analysis`` (:func:`write_frame`)."""
-    return write_frame(frame, TABLES[name].base(analysis, method))
-
-
-def write_frame(frame: pd.DataFrame, base: Path) -> list[Path]:
-    """``frame`` as ``<base>.parquet`` and ``<base>.csv`` (:data:`TABLE_FORMATS`), each atomically."""
-    paths = [base.with_name(f"{base.name}.{fmt}") for fmt in TABLE_FORMATS]
+    """Write table ``name`` of :data:`TABLES` under ``analysis``: parquet and CSV, each atomically."""
+    paths = table_paths(analysis, name, method)
     paths[0].parent.mkdir(parents=True, exist_ok=True)
     for path in paths:
         with atomic_path(path) as tmp:

@@ -74,7 +74,7 @@ class Results:
         rows = [{"step": name, "description": entry.get("description", ""), "seconds": entry.get("seconds"),
                  "outputs": len(entry.get("outputs", [])), "warnings": list(entry.get("warnings", [])),
                  "config": entry.get("config", {}),
-                 "time": (entry.get("provenance") or {}).get("time")}
+                 "time": (entry.get("provenance") or {}).get("created_utc")}
                 for name, entry in self.index.get("steps", {}).items()]
         return pd.DataFrame(rows, columns=["step", "description", "seconds", "outputs", "warnings", "config", "time"])
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,11 +145,6 @@ class _Collected:
     sanity_ids: list[str] = field(default_factory=list)
 
 
-def output_dir(analysis: Path, method: str) -> Path:
-    """``attributions/<method>`` under a run's ``analysis`` folder."""
-    return analysis / "attributions" / method
-
-
 def choose_images(predictions: pd.DataFrame, max_images: int = 0) -> list[str]:
     """Validation image ids of one (model, fold), whole pairs, at most ``max_images`` (0 = all), file order."""
     groups = predictions["pair_id"].where(predictions["pair_id"] != "", predictions["image_id"])
@@ -199,7 +195,6 @@ def never_trained(run: Run) -> set[str]:
 def _audit(run: Run, config: AuditConfig, analysis: Path, progress: bool) -> list[Path]:
     images = RunImages(run.manifest(), run.path)
     predictions = run.predictions()
-    out = output_dir(analysis, config.method)
     tasks = run.fold_dirs()
     of_fold = {(m, f): predictions[(predictions["model"] == m) & (predictions["fold"] == f)] for m, f, _ in tasks}
     audited, sanity_ids = sample_images(run, predictions, config)
@@ -222,14 +217,14 @@ def _audit(run: Run, config: AuditConfig, analysis: Path, progress: bool) -> lis
         frame["pe"] = frame["image_id"].isin(pe_ids)  # image of a complete validated pair: in the PE views
         _check_predictions(frame, of_fold[(model_name, fold)], folder)
         collected.rows.append(frame)
-        written.append(_write_maps(out / "maps" / model_name / f"fold-{fold}.npz", selection, maps, targets,
+        written.append(_write_maps(layout.maps_path(analysis, config.method, model_name, fold), selection, maps, targets,
                                    frame["pred"].map(CLASSES.index).to_numpy(), config.map_size))
-        written += _overlays(out, selection, maps, frame, overlay_ids, setting, collected)
+        written += _overlays(analysis, config.method, selection, maps, frame, overlay_ids, setting, collected)
         if config.sanity and sanity_ids:
             _sanity_fold(model, images.select(sanity_ids, setting.size, setting.face_crop), setting, config, collected)
         bar.update(len(selection.image_ids))
     bar.close()
-    return written + _write_tables(run, out, config, collected)
+    return written + _write_tables(run, analysis, config, collected)
 
 
 @dataclass(frozen=True)
@@ -330,7 +325,7 @@ def _write_maps(path: Path, selection: Selection, maps: np.ndarray, targets: np.
     return path
 
 
-def _overlays(out: Path, selection: Selection, maps: np.ndarray, frame: pd.DataFrame, overlay_ids: list[str],
+def _overlays(analysis: Path, method: str, selection: Selection, maps: np.ndarray, frame: pd.DataFrame, overlay_ids: list[str],
               setting: _FoldSetting, collected: _Collected) -> list[Path]:
     written = []
     for index, image_id in enumerate(selection.image_ids):
@@ -339,14 +334,19 @@ def _overlays(out: Path, selection: Selection, maps: np.ndarray, frame: pd.DataF
         tile = overlay(selection.images[index], maps[index], correct=bool(frame["correct"].iloc[index]),
                        polygon=selection.polygons[index])
         collected.tiles[(setting.model, image_id)] = tile
-        written.append(save_png(tile, out / "overlays" / setting.model / f"{image_id}.png"))
+        written.append(save_png(tile, layout.overlay_path(analysis, method, setting.model, image_id)))
     return written
 
 
-def _write_tables(run: Run, out: Path, config: AuditConfig, collected: _Collected) -> list[Path]:
+def _write_tables(run: Run, analysis: Path, config: AuditConfig, collected: _Collected) -> list[Path]:
     inits = run.inits()
+    out = layout.attribution_dir(analysis, config.method)
+
+    def save(frame: pd.DataFrame, name: str) -> list[Path]:
+        return layout.write_table(with_init(frame, inits), analysis, name, config.method)
+
     images = pd.concat(collected.rows, ignore_index=True)
-    written = layout.write_frame(with_init(images, inits), out / "images")
+    written = save(images, "attention_images")
     coverage = geometry_coverage(images)
     warning = coverage_warning(coverage)
     if warning:
@@ -356,27 +356,27 @@ def _write_tables(run: Run, out: Path, config: AuditConfig, collected: _Collecte
         summary = summary.merge(coverage_by_subset(images), on=["model", "subset"], how="left")
         summary = summary.merge(null_references(images, collected.curves), on=["model", "subset", "class"],
                                 how="left")
-    written += layout.write_frame(with_init(summary, inits), out / "summary")
+    written += save(summary, "attention_summary")
     by_polygon = summary_by_polygon(images, summarise)
     if not by_polygon.empty:
-        written += layout.write_frame(with_init(by_polygon, inits), out / "summary_by_polygon")
-    written += layout.write_frame(pd.DataFrame(metric_metadata()), out / "metrics")
+        written += save(by_polygon, "attention_summary_by_polygon")
+    written += save(pd.DataFrame(metric_metadata()), "attention_metrics")
     comparisons = _comparisons(run, images, config)
     if not comparisons.empty:
-        written += layout.write_frame(with_init(comparisons, inits), out / "comparisons")
+        written += save(comparisons, "attention_comparisons")
     if collected.tiles:
-        written.append(_figure6(out / "overlays" / "figure6.png", images, collected))
+        written.append(_figure6(layout.figure6_path(analysis, config.method), images, collected))
     if config.sanity:
-        written += _write_sanity(run, out / "sanity", images, collected, config)
+        written += _write_sanity(run, images, collected, config, save)
     description = {"config": asdict(config), "method": {"name": config.method,
                    "description": ATTRIBUTIONS[config.method].description,
                    "reference": ATTRIBUTIONS[config.method].reference},
                    "metrics": metric_metadata(), "images": len(images),
                    "geometry": {**coverage, "warning": warning},
                    "files": sorted(p.relative_to(out).as_posix() for p in written)}
-    with atomic_open(out / "audit.json") as handle:
+    with atomic_open(out / layout.AUDIT_FILE) as handle:
         json.dump(description, handle, indent=1)
-    return written + [out / "audit.json"]
+    return written + [out / layout.AUDIT_FILE]
 
 
 def _comparisons(run: Run, images: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
@@ -464,18 +464,17 @@ def consistency_table(run: Run, collected: _Collected) -> pd.DataFrame:
                  + [c for c in frame.columns if c.split("_")[0] in ("spearman", "ssim")]]
 
 
-def _write_sanity(run: Run, folder: Path, images: pd.DataFrame, collected: _Collected,
-                  config: AuditConfig) -> list[Path]:
+def _write_sanity(run: Run, images: pd.DataFrame, collected: _Collected, config: AuditConfig,
+                  save: Callable[[pd.DataFrame, str], list[Path]]) -> list[Path]:
     written = []
-    inits = run.inits()
     similarity = ["spearman", "spearman_abs", "ssim"]
     if collected.curves:
         curves = pd.concat(collected.curves, ignore_index=True)
-        written += layout.write_frame(with_init(curves, inits), folder / "randomisation")
+        written += save(curves, "sanity_randomisation")
         summary = curves.groupby(["model", "fold", "stage", "layer"], sort=False)[similarity].mean().reset_index()
-        written += layout.write_frame(with_init(summary, inits), folder / "randomisation_summary")
+        written += save(summary, "sanity_randomisation_summary")
         check = randomisation_check(summary, config.randomisation_threshold)
-        written += layout.write_frame(with_init(check, inits), folder / "randomisation_check")
+        written += save(check, "sanity_randomisation_check")
         failed = sorted(set(check.loc[~check["model_passed"], "model"]))
         if failed:
             log.warning("randomisation check failed for %s: maps of the fully randomised model still correlate "
@@ -483,7 +482,7 @@ def _write_sanity(run: Run, folder: Path, images: pd.DataFrame, collected: _Coll
                         config.randomisation_threshold)
     consistency = consistency_table(run, collected)
     if not consistency.empty:
-        written += layout.write_frame(with_init(consistency, inits), folder / "consistency")
+        written += save(consistency, "sanity_consistency")
     if "faith_correct_occluded" in images:
         subset = np.where(images["masked"], "M", "NM")
         faith = images.assign(subset=subset, correct=images["correct"].astype(float)).dropna(
@@ -491,12 +490,11 @@ def _write_sanity(run: Run, folder: Path, images: pd.DataFrame, collected: _Coll
             ["correct", "faith_correct_occluded", "faith_correct_random"]].mean().reset_index()
         faith["drop_mask"] = faith["correct"] - faith["faith_correct_occluded"]
         faith["drop_random"] = faith["correct"] - faith["faith_correct_random"]
-        written += layout.write_frame(with_init(faith.rename(columns={"correct": "accuracy"}), inits),
-                                folder / "faithfulness")
+        written += save(faith.rename(columns={"correct": "accuracy"}), "sanity_faithfulness")
     evidence = [c for c in images.columns if c.startswith("evidence_")]
     if evidence:
         summary = images.assign(subset=np.where(images["masked"], "M", "NM")).groupby(["model", "subset"])[evidence]
-        written += layout.write_frame(with_init(summary.mean().reset_index(), inits), folder / "evidence")
+        written += save(summary.mean().reset_index(), "sanity_evidence")
     return written
 
 
