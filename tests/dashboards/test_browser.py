@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-
 from dash.testing.wait import until
 
 import interp.results
+from dashboards.app import create_app
 
 PAGES = {  # path -> text that only shows once the page's data is drawn
     "/": "Accuracy per arm and view",
@@ -84,4 +84,16 @@ def test_deep_link_restores_filters(dash_duo, app):
     dash_duo.wait_for_contains_text("#att-count", "audited images")
     cards = _gallery(dash_duo)
     assert cards and all(card.startswith("cl/") and card.endswith("_m") for card in cards)
+    assert dash_duo.get_logs() == []
+
+
+def test_several_studies_deep_link_and_links_keep_the_study(dash_duo, smoke_study, unanalysed):
+    dash_duo.start_server(create_app([smoke_study, unanalysed]))
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/?run=bare")
+    dash_duo.wait_for_text_to_equal("#ov-study", "Study bare", timeout=20)
+    dash_duo.wait_for_contains_text("#analysis-status", f"python -m interp.analyze {unanalysed} --only tables")
+    until(lambda: "run=bare" in dash_duo.find_element("a[href*='/classes']").get_attribute("href"), timeout=10)
+    dash_duo.find_element("a[href*='/classes']").click()
+    dash_duo.wait_for_contains_text("#_pages_content", "Not analysed yet", timeout=20)
+    assert _query(dash_duo) == {"run": "bare"}
     assert dash_duo.get_logs() == []
