@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -23,6 +24,13 @@ def pytest_setup_options() -> Options:
                  "--disable-sync", "--window-size=1400,1800"):
         options.add_argument(flag)
     return options
+
+
+def free_port() -> int:
+    """A port nobody listens on now (dash_duo's own counter starts at 58050 in every xdist worker)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture

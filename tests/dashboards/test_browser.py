@@ -15,6 +15,7 @@ from dash.testing.wait import until
 
 import interp.results
 from dashboards.app import create_app
+from tests.dashboards.conftest import free_port
 
 PAGES = {  # path -> text that only shows once the page's data is drawn
     "/": "Accuracy per arm and view",
@@ -43,7 +44,7 @@ def _gallery(dash_duo) -> list[str]:
 
 
 def test_every_page_renders_without_console_errors(dash_duo, app, smoke_study, shots):
-    dash_duo.start_server(app)
+    dash_duo.start_server(app, port=free_port())
     image_id = interp.results.load(smoke_study).overlays().iloc[0]["image_id"]
     for path, text in {**PAGES, f"/image/{image_id}": "Region metrics"}.items():
         dash_duo.wait_for_page(url=f"{dash_duo.server_url}{path}")
@@ -58,7 +59,7 @@ def test_every_page_renders_without_console_errors(dash_duo, app, smoke_study, s
 
 
 def test_filter_changes_gallery_and_back_restores(dash_duo, app):
-    dash_duo.start_server(app)
+    dash_duo.start_server(app, port=free_port())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/attention?overlay=no")
     dash_duo.wait_for_contains_text("#att-count", "audited images")
     before = _gallery(dash_duo)
@@ -75,7 +76,7 @@ def test_filter_changes_gallery_and_back_restores(dash_duo, app):
 
 
 def test_deep_link_restores_filters(dash_duo, app):
-    dash_duo.start_server(app)
+    dash_duo.start_server(app, port=free_port())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/classes?arm=cl&subset=NM&fold=1&norm=count")
     dash_duo.wait_for_contains_text("#cls-confusion", "cl, NM images, fold 1", timeout=20)
     assert dash_duo.find_element("#cls-subset input[value='NM']").is_selected()
@@ -88,7 +89,7 @@ def test_deep_link_restores_filters(dash_duo, app):
 
 
 def test_several_studies_deep_link_and_links_keep_the_study(dash_duo, smoke_study, unanalysed):
-    dash_duo.start_server(create_app([smoke_study, unanalysed]))
+    dash_duo.start_server(create_app([smoke_study, unanalysed]), port=free_port())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/?run=bare")
     dash_duo.wait_for_text_to_equal("#ov-study", "Study bare", timeout=20)
     dash_duo.wait_for_contains_text("#analysis-status", f"python -m interp.analyze {unanalysed} --only tables")

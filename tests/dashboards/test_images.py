@@ -51,3 +51,16 @@ def test_bootstrap_is_served_locally(client):
     response = client.get("/vendor/bootstrap.min.css")
     assert response.status_code == 200 and response.content_type.startswith("text/css")
     assert b"Bootstrap" in response.data[:300]
+
+
+def test_behind_a_proxy_path(smoke_study):
+    from dashboards import images
+    from dashboards.app import create_app
+
+    app = create_app([smoke_study], requests_pathname_prefix="/maskfer/")
+    client = app.server.test_client()
+    page = client.get("/").data.decode()
+    assert "/maskfer/vendor/bootstrap.min.css" in page
+    with app.server.test_request_context("/"):
+        assert images.thumbnail_url("smoke", "x") == "/maskfer/img/smoke/thumb/x.png"
+    assert client.get("/vendor/bootstrap.min.css").status_code == 200  # the proxy strips the prefix
