@@ -15,7 +15,7 @@ import pandas as pd
 
 import interp.results
 from interp import layout
-from interp.results import Results, ResultMissing
+from interp.results import Results
 from trainers.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,7 @@ def read(getter: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame | None, str |
     """``(table, None)``, or ``(None, message)`` when the table is missing; the message names the command."""
     try:
         return getter(), None
-    except ResultMissing as exc:
-        return None, str(exc)
-    except DataError as exc:
+    except DataError as exc:  # ResultMissing names the interp.analyze command; a damaged file says to rerun it
         return None, str(exc)
 
 
