@@ -10,7 +10,8 @@ run directory; the image cache is built before any timing. Runs:
 - ``ray P x 1 thread`` for each P of ``--parallel``: a Ray instance of P CPUs, tasks of 1 CPU, so up
   to P tasks at once (KD still waits for its teacher).
 
-Ray's start-up (``ray.init`` of a fresh local instance) is timed apart from the study.
+Ray's start-up (``ray.init`` of a fresh local instance) is timed apart from the study. ``--skip-local``
+leaves out the first two runs. On CPUs without native bf16 pass ``--no-bf16`` (autocast is slower there).
 
 Run: ``python -m benchmarks.ray_scaling [--data MANIFEST] [--preset quick] [--models baseline-nm,kd]
 [--folds 0,1] [--epochs 2] [--parallel 1,2,4] [--threads N]`` (without ``--data`` the demo dataset
@@ -46,6 +47,7 @@ def ray_run(num_cpus: int, cpus_per_task: int, manifest: Path, config, preset: s
             out: Path) -> tuple[float, float]:
     """(Ray start-up seconds, study wall seconds) on a fresh local Ray instance of ``num_cpus`` CPUs."""
     started = time.perf_counter()
+    os.environ.setdefault("RAY_worker_niceness", "0")  # as the executor does when it starts Ray
     ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
     startup = time.perf_counter() - started
     try:
@@ -64,10 +66,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, help="override the preset's epochs")
     parser.add_argument("--parallel", default="1,2,4", help="parallel Ray tasks to time (empty: none)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads of the local run")
-    parser.add_argument("--skip-local", action="store_true", help="time only the Ray runs")
+    parser.add_argument("--skip-local", action="store_true", help="time only the --parallel Ray runs")
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false", default=None,
+                        help="train in float32 (on CPUs without native bf16, autocast is slower than float32)")
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m]
-    config = override(load_preset(args.preset), folds=[int(f) for f in args.folds.split(",")], epochs=args.epochs)
+    config = override(load_preset(args.preset), folds=[int(f) for f in args.folds.split(",")], epochs=args.epochs,
+                      bf16=args.bf16)
     torch.set_num_threads(args.threads)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -77,15 +82,15 @@ def main() -> None:
             generate_demo(root / "data", size=128, workers=os.cpu_count() or 1)
         manifest = args.data or root / "data" / "manifest.csv"
         plan_study(manifest, config, args.preset, models, root / "cache-warmup", "cpu", "cpu")  # builds the cache
-        print(f"{args.preset} preset, models {','.join(models)}, folds {args.folds}, epochs {config.epochs}, "
+        print(f"{args.preset} preset, models {','.join(models)}, folds {args.folds}, epochs {config.epochs}, bf16 {config.bf16}, "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before", flush=True)
         if not args.skip_local:
             wall = timed(manifest, config, args.preset, models, root / "local")
             rows.append({"run": f"local, {args.threads} threads", "ray_start_s": None, "study_s": wall})
             print(rows[-1], flush=True)
-        startup, wall = ray_run(args.threads, args.threads, manifest, config, args.preset, models, root / "ray-one")
-        rows.append({"run": f"ray 1 x {args.threads} threads", "ray_start_s": startup, "study_s": wall})
-        print(rows[-1], flush=True)
+            startup, wall = ray_run(args.threads, args.threads, manifest, config, args.preset, models, root / "ray-one")
+            rows.append({"run": f"ray 1 x {args.threads} threads", "ray_start_s": startup, "study_s": wall})
+            print(rows[-1], flush=True)
         for parallel in (int(p) for p in args.parallel.split(",") if p):
             startup, wall = ray_run(parallel, 1, manifest, config, args.preset, models, root / f"ray-{parallel}")
             rows.append({"run": f"ray {parallel} x 1 thread", "ray_start_s": startup, "study_s": wall})

@@ -90,8 +90,8 @@ def reference_loop(manifest: Manifest, size: int, batch: int, steps: int, device
 
 
 def our_loop(manifest: Manifest, size: int, batch: int, steps: int, device: torch.device,
-             compile_model: bool = False, warmup: int = 2) -> float:
-    """Images/s of maskfer's loop body (cache, batched augmentation, channels_last, bf16)."""
+             compile_model: bool = False, warmup: int = 2, bf16: bool = True) -> float:
+    """Images/s of maskfer's loop body (cache, batched augmentation, channels_last, bf16 unless ``bf16=False``)."""
     config = override(load_preset("paper"), image_size=size, batch_size=batch)
     method = create_method("baseline-nm", config)
     images = place_images(load_images(manifest, size, face_crop=False), device)
@@ -108,7 +108,7 @@ def our_loop(manifest: Manifest, size: int, batch: int, steps: int, device: torc
 
     def step(order: np.ndarray, _: object) -> None:
         data = training_batch(train, order, images, method, generator, device, torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.bfloat16):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             loss = method.training_step(model, data).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -156,6 +156,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="DataLoader processes of the reference loop")
     parser.add_argument("--compile", action="store_true", help="also time maskfer's loop with the trunk compiled")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false",
+                        help="maskfer's loop in float32 (CPUs without native bf16 run autocast slower than float32)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -167,14 +169,16 @@ def main() -> None:
             steps, warmup = (args.gpu_steps, 5) if gpu else (args.steps, 2)
             name = torch.cuda.get_device_name(device) if gpu else f"cpu, {torch.get_num_threads()} torch threads"
             print(f"device {device} ({name}), batch {args.batch}, {steps} timed steps after {warmup} warm-up, "
+                  f"maskfer {'bf16' if args.bf16 else 'float32'}, "
                   f"{args.photo_side}-px JPEGs, reference DataLoader workers {args.workers}")
             for size in (int(s) for s in args.sizes.split(",")):
                 reference = reference_loop(manifest, size, args.batch, steps, device, args.workers, warmup)
-                ours = our_loop(manifest, size, args.batch, steps, device, warmup=warmup)
+                ours = our_loop(manifest, size, args.batch, steps, device, warmup=warmup, bf16=args.bf16)
                 line = (f"{device.type:>4} {size:4d} px: reference {reference:8.1f} img/s, maskfer {ours:8.1f} img/s, "
                         f"ratio {ours / reference:5.2f}x")
                 if args.compile:
-                    compiled = our_loop(manifest, size, args.batch, steps, device, compile_model=True, warmup=warmup)
+                    compiled = our_loop(manifest, size, args.batch, steps, device, compile_model=True, warmup=warmup,
+                                        bf16=args.bf16)
                     line += f", maskfer compiled {compiled:8.1f} img/s"
                 print(line, flush=True)
 

@@ -110,6 +110,8 @@ class RayExecutor:
         """Join (or start) Ray; the cluster's total resources, checked against one task's needs."""
         if not ray.is_initialized():
             started = time.perf_counter()
+            # Ray runs workers at nice 15 by default; training tasks are the work, not background jobs
+            os.environ.setdefault("RAY_worker_niceness", "0")
             ray.init(address=self.address, log_to_driver=False, include_dashboard=False)
             self._started_ray = True
             log.info("ray: connected in %.1f s", time.perf_counter() - started)
