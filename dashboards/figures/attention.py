@@ -8,11 +8,14 @@ import plotly.graph_objects as go
 from dashboards.figures import base, empty
 
 UNIFORM = "uniform map"
+RANDOMISED = "randomised model"
 
 
-def distribution(images: pd.DataFrame, metric: str, colours: dict[str, str], reference: bool) -> go.Figure:
+def distribution(images: pd.DataFrame, metric: str, colours: dict[str, str], reference: bool,
+                 randomised: dict[str, float] | None = None) -> go.Figure:
     """Box plot of ``metric`` per arm over the images of ``Results.attention()`` (already filtered);
-    ``reference`` adds the value a uniform map would get (the mask polygon's share of the image)."""
+    ``reference`` adds the value a uniform map would get (the mask polygon's share of the image), and
+    ``randomised`` (arm -> value) the mean mask fraction of each arm's fully randomised model."""
     if images.empty or metric not in images.columns:
         return empty("no audited image for this selection")
     fig = go.Figure()
@@ -20,6 +23,12 @@ def distribution(images: pd.DataFrame, metric: str, colours: dict[str, str], ref
         fig.add_trace(go.Box(y=rows[metric], name=arm, marker_color=colours.get(arm), boxpoints="all",
                              jitter=0.4, pointpos=0, customdata=rows["image_id"],
                              hovertemplate="%{customdata}: %{y:.3f}<extra>" + arm + "</extra>"))
+    shown = {arm: value for arm, value in (randomised or {}).items()
+             if arm in set(images["model"]) and pd.notna(value)}
+    if shown:
+        fig.add_trace(go.Scatter(x=list(shown), y=list(shown.values()), name=RANDOMISED, mode="markers",
+                                 marker={"symbol": "diamond-open", "size": 14, "color": "#333333"},
+                                 hovertemplate="%{x}, randomised model: %{y:.3f}<extra></extra>"))
     if reference and "mask_share" in images.columns:
         shares = images.drop_duplicates("image_id")["mask_share"]
         fig.add_trace(go.Box(y=shares, name=UNIFORM, marker_color="#999999", boxpoints=False,

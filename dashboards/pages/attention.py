@@ -47,6 +47,17 @@ def options(run: str | None = None, query: dict | None = None, count_pages: bool
     return allowed
 
 
+def randomised_reference(results, method: str, rows: pd.DataFrame) -> dict[str, float]:
+    """Arm -> mean mask fraction of its fully randomised model (the audit summary's second null
+    reference), over all classes and the subsets (NM, M) present in ``rows``."""
+    summary, _ = data.read(lambda: results.attention_summary(method))
+    if summary is None or "randomised_mask_fraction" not in summary.columns or rows.empty:
+        return {}
+    subsets = {"M" if masked else "NM" for masked in rows["masked"]}
+    chosen = summary[(summary["class"] == "all") & summary["subset"].isin(subsets)]
+    return chosen.groupby("model")["randomised_mask_fraction"].mean().to_dict()
+
+
 def filtered(table: pd.DataFrame, state: dict[str, str]) -> pd.DataFrame:
     """Rows of ``Results.attention()`` that pass the gallery filters (``overlay=yes``: only images whose
     overlay tile the audit wrote)."""
@@ -132,7 +143,9 @@ def layout(**query) -> html.Div:
                    ui.filters(ui.dropdown("att-metric", "region metric", allowed["metric"], state["metric"])),
                    ui.graph("att-distribution", distribution),
                    note="Each dot is an audited image (the filters above apply); 'uniform map' is what a map "
-                        "spread evenly over the face would score: the mask polygon's share of the image."),
+                        "spread evenly over the face would score: the mask polygon's share of the image; "
+                        "'randomised model' (diamonds) is each arm's mask fraction once all its layers are "
+                        "randomised - what the architecture and method give without anything learnt."),
         *static_sections(results, state["method"]),
     ])
 
@@ -149,7 +162,9 @@ def body(state: dict[str, str]):
     colours = palette.arm_colours(results.study.get("models", []))
     count = f"{len(rows)} audited images in {len(pairs(rows))} arm-pair blocks · page {page} of {page_count}"
     metric = state["metric"]
-    distribution = figures.distribution(rows, metric, colours, reference=metric in ("mask_fraction",))
+    reference = metric == "mask_fraction"
+    randomised = randomised_reference(results, state["method"], rows) if reference else None
+    distribution = figures.distribution(rows, metric, colours, reference=reference, randomised=randomised)
     return gallery(state["run"], state["method"], rows, page), count, page, page_count, distribution
 
 
