@@ -26,7 +26,7 @@ from trainers import rundir
 from trainers.augment import IMAGENET_MEAN, IMAGENET_STD, augment_views, normalise, to_float
 from trainers.config import config_differences, to_dict
 from trainers.data.labels import CLASSES
-from trainers.device import compile_trunk
+from trainers.device import compile_trunk, native_bf16
 from trainers.errors import DataError
 from trainers.methods.base import Batch, FoldContext, Method, TrainingSet
 
@@ -267,7 +267,7 @@ def training_batch(train: TrainingSet, order: np.ndarray, images: np.ndarray | t
 
 
 def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
-    if not enabled:
+    if not enabled or not native_bf16(device):
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 

@@ -28,7 +28,7 @@ from trainers.data.cache import cache_path, load_images
 from trainers.data.cross import class_report, cross_dataset_table
 from trainers.data.folds import assign_folds, folds_from_file
 from trainers.data.manifest import Manifest, content_hash
-from trainers.device import configure_determinism, place_images
+from trainers.device import configure_determinism, native_bf16, place_images
 from trainers.errors import DataError
 from trainers.executors.base import SKIPPED, TRAINED, Executor, StudyPlan, Task, TasksFailed
 from trainers.loop import train_fold
@@ -275,10 +275,12 @@ def _comparable(config: dict) -> dict:
 
 
 def describe_device(device: torch.device) -> str:
-    """``cuda (<GPU name>)`` or ``cpu (<n> threads)``, as ``study.json`` records the device."""
+    """``cuda (<GPU name>, ...)`` or ``cpu (<n> threads, ...)`` with whether bf16 is native, as
+    ``study.json`` records the device (a bf16 config trains in float32 where it is not)."""
+    precision = "bf16 autocast" if native_bf16(device) else "float32, no native bf16"
     if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({torch.get_num_threads()} threads)"
+        return f"cuda ({torch.cuda.get_device_name(device)}, {precision})"
+    return f"cpu ({torch.get_num_threads()} threads, {precision})"
 
 
 def summarise(run_dir: Path, models: list[str], folds: list[int] | None = None) -> pd.DataFrame:
