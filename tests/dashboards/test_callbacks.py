@@ -106,7 +106,7 @@ def test_attention_gallery_filters_and_pages(app, smoke_study, monkeypatch):
     masked_cl = _cards(cards)
     assert masked_cl and all(index.startswith("cl/") and index.endswith("_m") for index in masked_cl)
     assert urlstate.parse(search) == {"arm": "cl", "masked": "M", "overlay": "no"}
-    assert [trace.name for trace in figure.data] == ["cl", "uniform map"]
+    assert [trace.name for trace in figure.data] == ["cl", "randomised model", "uniform map"]
     args[1], args[4] = "all", "all"
     _, count, active, _, _, search = _triggered("att-page.active_page", attention.update, *args[:9], 2, "smoke")
     assert active == 2 and "page=2" in search and "page 2 of" in count
