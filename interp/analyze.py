@@ -142,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--method", help="attribution method of the attributions step "
                         "(gradcam, guided_gradcam, integrated_gradients, occlusion)")
     parser.add_argument("--max-images", type=int,
-                        help="at most N validation images per model and fold in the attributions step (whole pairs)")
+                        help="at most N validation images per arm, over all its folds, in the attributions step "
+                             "(a seeded, subject-stratified sample of whole pairs)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser
 
