@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 import interp.results
+from dashboards.figures import empty
 from interp import layout
 from interp.results import Results
 from trainers.errors import DataError
@@ -94,6 +95,14 @@ def read(getter: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame | None, str |
         return getter(), None
     except DataError as exc:  # ResultMissing names the interp.analyze command; a damaged file says to rerun it
         return None, str(exc)
+
+
+def figure(run: str | None, table: Callable[[Results], pd.DataFrame], build: Callable[..., object], *args: object):
+    """``build(table, arm colours, *args)`` for one study, or an empty figure naming the command that writes
+    the missing table."""
+    results = get(run)
+    frame, note = read(lambda: table(results))
+    return empty(note) if frame is None else build(frame, results.arm_colours, *args)
 
 
 STUDIES: Studies | None = None

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from interp import layout
+from interp.palette import arm_colours
 from trainers import rundir
 from trainers.errors import DataError
 
@@ -68,6 +69,12 @@ class Results:
             present = set(self.accuracy()["model"])
             return [arm for arm in self.study.get("models", []) if arm in present]
         return list(self.study.get("models", []))
+
+    @property
+    def arm_colours(self) -> dict[str, str]:
+        """Arm -> colour of every arm of ``study.json`` (:func:`interp.palette.arm_colours`), the colours the
+        dashboard and the report both draw with."""
+        return arm_colours(self.study.get("models", []))
 
     def steps(self) -> pd.DataFrame:
         """One row per analysis step that ran: name, description, seconds, warnings, outputs, when."""

@@ -159,7 +159,7 @@ def body(state: dict[str, str]):
     rows = filtered(table, state)
     page_count = max(1, len(urlstate.pages(len(pairs(rows)), PAIRS_PER_PAGE)))
     page = min(max(1, int(state.get("page", "1"))), page_count)
-    colours = palette.arm_colours(results.study.get("models", []))
+    colours = results.arm_colours
     count = f"{len(rows)} audited images in {len(pairs(rows))} arm-pair blocks · page {page} of {page_count}"
     metric = state["metric"]
     reference = metric == "mask_fraction"
@@ -170,7 +170,7 @@ def body(state: dict[str, str]):
 
 def static_sections(results, method: str) -> list:
     """Fold tests and sanity checks of the audit (they do not depend on the gallery filters)."""
-    colours = palette.arm_colours(results.study.get("models", []))
+    colours = results.arm_colours
     tests, note = data.read(lambda: results.attention_comparisons(method))
     if tests is not None:
         tests = pd.DataFrame({

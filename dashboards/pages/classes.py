@@ -10,7 +10,6 @@ from dashboards import components as ui
 from dashboards import data, urlstate
 from dashboards.figures import classes as figures
 from dashboards.figures import empty
-from interp import palette
 
 dash.register_page(__name__, path="/classes", name="Classes", order=1)
 
@@ -74,11 +73,7 @@ def body(state: dict[str, str]) -> list:
 
 def recall_figure(run: str, subset: str):
     """Per-class recall of every arm on one subset."""
-    results = data.get(run)
-    recall, note = data.read(results.per_class_recall)
-    if recall is None:
-        return empty(note)
-    return figures.recall(recall, palette.arm_colours(results.study.get("models", [])), subset)
+    return data.figure(run, lambda results: results.per_class_recall(), figures.recall, subset)
 
 
 ui.follow_study("cls-run")

@@ -10,7 +10,7 @@ from dashboards import components as ui
 from dashboards import data, urlstate
 from dashboards.figures import accuracy as figures
 from dashboards.figures import empty
-from interp import palette, present
+from interp import present
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
@@ -75,20 +75,12 @@ def body(run: str, metric: str, test: str) -> list:
 
 def accuracy_figure(run: str, metric: str):
     """Accuracy (or macro-F1) per arm and view of one study."""
-    results = data.get(run)
-    acc, note = data.read(results.accuracy)
-    if acc is None:
-        return empty(note)
-    return figures.accuracy(acc, palette.arm_colours(results.study.get("models", [])), metric)
+    return data.figure(run, lambda results: results.accuracy(), figures.accuracy, metric)
 
 
 def gap_figure(run: str, test: str):
     """The NM-M gap per arm of one study for one test."""
-    results = data.get(run)
-    comparisons, note = data.read(results.comparisons)
-    if comparisons is None:
-        return empty(note)
-    return figures.gap(comparisons, palette.arm_colours(results.study.get("models", [])), test)
+    return data.figure(run, lambda results: results.comparisons(), figures.gap, test)
 
 
 def across_studies() -> pd.DataFrame:

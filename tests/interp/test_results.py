@@ -36,6 +36,7 @@ def test_write_table_round_trip(tmp_path):
 def test_unanalysed_run_names_the_command(known_run):
     results = interp.results.load(known_run)
     assert results.arms == ["baseline-mix", "cl", "kd"]
+    assert results.arm_colours == palette.arm_colours(["baseline-mix", "cl", "kd"])
     assert not results.has("tables")
     assert results.missing_steps(["tables", "stats"]) == ["tables", "stats"]
     with pytest.raises(ResultMissing, match=f"python -m interp.analyze {known_run} --only tables"):

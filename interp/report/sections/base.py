@@ -9,7 +9,6 @@ from typing import ClassVar
 
 from reportlab.platypus import CondPageBreak, Flowable
 
-from interp.palette import arm_colours
 from interp.results import Results, ResultMissing
 from reports.flowables import heading, note, text
 from reports.styles import FRAME_HEIGHT
@@ -39,7 +38,7 @@ class Context:
     @classmethod
     def of(cls, results: Results) -> Context:
         """The context of a study, with its arms' colours."""
-        return cls(results=results, colours=arm_colours(results.study.get("models", [])))
+        return cls(results=results, colours=results.arm_colours)
 
     @property
     def arms(self) -> list[str]:
