@@ -42,7 +42,7 @@ def test_bad_method_tables_name_the_arm_option_and_choices(methods: dict, messag
 
 def test_command_line_options_are_typed_into_the_tables() -> None:
     config = set_options(load_preset("quick"), {"ran": {"decay_at": "0.5,0.8"}, "cl": {"normalise": "no"}})
-    assert config.methods["ran"] == {"epochs": 2, "decay_at": [0.5, 0.8], "optimizer": "adam", "lr_backbone": 1e-3,
+    assert config.methods["ran"] == {"epochs": 1, "decay_at": [0.5, 0.8], "optimizer": "adam", "lr_backbone": 1e-3,
                                      "lr_head": 1e-3, "weight_decay": 0.0}
     assert config.methods["cl"]["normalise"] is False and config.methods["cl"]["feature_weight"] == 0.2
     with pytest.raises(DataError, match=r"--set scan: option 'shared' = 'ture': expected bool"):
@@ -90,9 +90,10 @@ def test_study_records_every_arms_settings_and_resume_checks_them(tiny_manifest:
     run_study(tiny_manifest, config, "quick", ["ran", "scan"], out, device="cpu")
     arms = json.loads((out / "study.json").read_text())["arms"]
     assert set(arms) == {"ran", "scan"}
-    assert arms["ran"]["epochs"] == 2 and arms["ran"]["options"]["decay_at"] == []
-    assert arms["scan"]["architecture_options"] == {"shared": True, "separate_quadrant_heads": False}
-    assert arms["scan"]["options"]["optimizer"] == "adam" and arms["scan"]["epochs"] == 3
+    assert arms["ran"]["epochs"] == 1 and arms["ran"]["options"]["decay_at"] == []
+    assert arms["scan"]["architecture_options"] == {"shared": True, "separate_quadrant_heads": False,
+                                                     "trunk": "resnet18"}
+    assert arms["scan"]["options"]["optimizer"] == "adam" and arms["scan"]["epochs"] == config.epochs
     run_study(tiny_manifest, config, "quick", ["cl"], out, device="cpu")  # a new arm joins the run
     assert set(json.loads((out / "study.json").read_text())["arms"]) == {"ran", "scan", "cl"}
     arm = ARMS["ran"]

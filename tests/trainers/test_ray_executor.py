@@ -26,7 +26,7 @@ from trainers import rundir
 from trainers.cli import main
 from trainers.config import load_preset, override
 from trainers.device import cache_fits
-from trainers.executors.base import SKIPPED, TRAINED, Task
+from trainers.executors.base import SKIPPED, TRAINED, Task, longest_first
 from trainers.executors.ray import RayExecutor, _run_task
 from trainers.runner import plan_study, run_study
 
@@ -111,6 +111,18 @@ def test_rerun_skips_finished_tasks(ray_run: tuple[Path, RayExecutor], manifest:
     run_study(manifest, CONFIG, "smoke", ["kd"], ray_dir, executor=executor)
     assert {r.status for r in executor.results} == {SKIPPED}
     assert (rundir.fold_dir(ray_dir, "kd", 0) / "DONE").read_text() == done
+
+
+def test_longest_tasks_are_submitted_first_and_after_what_they_require(manifest: Path, cache_dir: Path,
+                                                                       tmp_path: Path) -> None:
+    plan = plan_study(manifest, CONFIG, "smoke", ["baseline-nm", "baseline-mix", "kd", "ran"], tmp_path / "study",
+                      "cpu", "ray (cpu)")
+    order = [(task.model, task.fold) for task in longest_first(plan)]
+    assert sorted(order) == sorted((task.model, task.fold) for task in plan.tasks)
+    assert order[:2] == [("ran", 0), ("ran", 1)]  # six crops a sample
+    for fold in (0, 1):
+        assert order.index(("baseline-nm", fold)) < order.index(("kd", fold))
+        assert order.index(("baseline-mix", fold)) < order.index(("baseline-nm", fold))  # twice the images
 
 
 @pytest.mark.slow

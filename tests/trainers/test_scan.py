@@ -137,6 +137,25 @@ def test_parameter_counts() -> None:
     assert count(shared=True, separate_quadrant_heads=True) == 13_536_339 + 3 * quadrant_head
 
 
+def test_resnet18_trunk_keeps_the_method_on_narrower_maps() -> None:
+    model = create("scan", 7, shared=True, trunk="resnet18").eval()
+    x = torch.randn(2, 3, 56, 56)
+    with torch.no_grad():
+        out = model.run(x)
+        layer2, layer3 = model.backbone(x)
+    assert layer2.shape == (2, 128, 7, 7) and layer3.shape == (2, 256, 4, 4)
+    assert out.embedding.shape == (2, model.embedding_dim) == (2, 256)
+    assert out.local_attention.shape == (2, 7, 7) and out.quadrant_logits.shape == (2, 4, 7)
+    resnet18 = torchvision.models.resnet18()
+    trunk = sum(p.numel() for name, p in resnet18.named_parameters() if not name.startswith(("layer4", "fc")))
+    unit = 128 * 128 * 9 + 128 + 2 * 128
+    quadrant_head = (256 * 64 + 64) + (64 * 7 + 7)
+    rest = (256 * 7 + 7) + 5
+    assert sum(p.numel() for p in model.parameters()) == trunk + 2 * unit + quadrant_head + rest
+    with pytest.raises(DataError, match="trunk 'vgg'"):
+        create("scan", 7, trunk="vgg")
+
+
 def test_a_few_steps_lower_the_loss() -> None:
     torch.manual_seed(0)
     model = create("scan", 3, shared=True).train()
@@ -256,6 +275,8 @@ def test_method_loads_a_pickle_only_when_trusted(vggface2_like: tuple[Path, dict
     smoke = load_preset("smoke")
     with pytest.raises(DataError, match="--trust-pickle"):
         create_method("scan", override(smoke, methods={"scan": options})).build_model(7)
+    with pytest.raises(DataError, match="holds a ResNet-50"):
+        create_method("scan", override(smoke, methods={"scan": {**options, "trunk": "resnet18"}})).build_model(7)
     trusted = create_method("scan", override(smoke, methods={"scan": {**options, "trust_pickle": True}}))
     model = trusted.build_model(7)
     assert torch.equal(model.backbone.conv1.weight, torch.from_numpy(arrays["conv1.weight"]))

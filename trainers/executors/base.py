@@ -92,6 +92,39 @@ class TaskResult:
         return text + (f" ({self.where})" if self.where else "")
 
 
+def longest_first(plan: StudyPlan) -> list[Task]:
+    """The plan's tasks, the most expensive first, each still after the tasks it requires.
+
+    With fewer workers than tasks, starting the long tasks (RAN's six crops a sample) last leaves
+    workers idle while the last one finishes; cost is :meth:`trainers.methods.base.Method.estimated_cost`
+    on the task's fold. Ties keep plan order.
+    """
+    from trainers import rundir
+    from trainers.methods import create_method
+
+    def cost(task: Task) -> float:
+        training, _ = rundir.fold_rows(plan.table, task.fold)
+        return create_method(task.model, plan.config).estimated_cost(plan.table[training])
+
+    by_key = {(task.model, task.fold): task for task in plan.tasks}
+    ordered: list[Task] = []
+    placed: set[Task] = set()
+
+    def place(task: Task) -> None:
+        for name in task.requires:
+            required = by_key.get((name, task.fold))
+            if required is not None and required not in placed:
+                place(required)
+        placed.add(task)
+        ordered.append(task)
+
+    costs = {task: cost(task) for task in plan.tasks}
+    for task in sorted(plan.tasks, key=lambda t: -costs[t]):  # sorted is stable: ties keep plan order
+        if task not in placed:
+            place(task)
+    return ordered
+
+
 class TasksFailed(Exception):
     """Raised by :func:`trainers.runner.run_study` after the summary is written, when tasks failed."""
 

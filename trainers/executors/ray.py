@@ -13,6 +13,8 @@
   written atomically, and a fold with ``DONE`` is skipped, so a rerun resumes exactly as locally.
   Ray retries a task whose worker died (``max_retries``); the retry resumes from the checkpoint.
 - Fractional ``gpus_per_task`` lets several small folds share one device (separate processes).
+- Tasks are submitted longest first (:func:`trainers.executors.base.longest_first`), so the slow
+  ones (RAN) do not start last and leave workers idle at the end.
 - Progress: one bar over tasks and a status line per finished task; a failed task is reported
   with its traceback and the others go on.
 """
@@ -32,7 +34,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from trainers.device import configure_determinism
 from trainers.errors import DataError
-from trainers.executors.base import FAILED, StudyPlan, Task, TaskResult
+from trainers.executors.base import FAILED, StudyPlan, Task, TaskResult, longest_first
 from trainers.runner import train_task
 
 log = logging.getLogger(__name__)
@@ -136,7 +138,7 @@ class RayExecutor:
         threads = max(1, int(self.cpus_per_task))
         submitted: dict[tuple[str, int], Any] = {}
         tasks: dict[Any, Task] = {}
-        for task in plan.tasks:
+        for task in longest_first(plan):
             required = [submitted[(name, task.fold)] for name in task.requires if (name, task.fold) in submitted]
             ref = _run_task.options(
                 num_cpus=self.cpus_per_task, num_gpus=self.gpus_per_task, max_retries=self.max_retries, name=str(task),

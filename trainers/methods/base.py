@@ -22,6 +22,9 @@ files). A method decides only what differs, by overriding these hooks:
     ``(numerator, denominator)``: two keys of the step's ``parts`` (weighted loss summands, e.g. CL's
     ``("feature", "ce")``). On the first batch of every epoch the loop writes the ratio of their
     gradient norms over the model's parameters to ``history.csv`` as ``grad_ratio_<num>_<den>``.
+``passes_per_view`` (class attribute)
+    Backbone passes one view of a training sample costs, relative to a ResNet-18 step on one image
+    (RAN: 6 crops). Only :meth:`Method.estimated_cost` reads it, to start the longest tasks first.
 ``build_model(num_classes)``
     The network; default ``trainers.models.create(config.architecture, num_classes, config.weights)``.
     The model must provide ``backbone`` (and ``embed``/``forward``/``features``, see
@@ -168,6 +171,7 @@ class Method:
     loss_terms: ClassVar[tuple[str, ...]] = ("ce",)
     requires: ClassVar[tuple[str, ...]] = ()
     gradient_ratio: ClassVar[tuple[str, str] | None] = None
+    passes_per_view: ClassVar[float] = 1.0
 
     def __init__(self, name: str, config: TrainConfig, defaults: dict[str, Any] | None = None) -> None:
         self.name = name
@@ -195,6 +199,11 @@ class Method:
             "weights": self.config.weights, "init": describe_init(self.config.weights),
             "epochs": self.config.epochs, "batch_size": self.config.batch_size,
         }
+
+    def estimated_cost(self, table: pd.DataFrame) -> float:
+        """Relative training cost on a fold whose training rows are ``table``: epochs x training views x
+        :attr:`passes_per_view`. A scheduling estimate (longest task first), not a time."""
+        return float(self.config.epochs * self.training_set(table).rows.size * self.passes_per_view)
 
     def build_model(self, num_classes: int) -> nn.Module:
         """The network to train."""

@@ -90,6 +90,7 @@ class RegionAttention(Method):
 
     Options = RanOptions
     loss_terms = ("ce", "region_bias")
+    passes_per_view = 6.0  # the backbone runs on six crops of every image
 
     def __init__(self, name: str, config: TrainConfig, defaults: dict[str, Any] | None = None) -> None:
         super().__init__(name, config, defaults)

@@ -1,6 +1,7 @@
 """SCAN + CCI (Gera and Balasubramanian 2021): spatio-channel attention and complementary context.
 
-A ResNet-50 truncated after layer3. Its layer2 map feeds SCAN: a local path (25 patches tiling the map
+A ResNet-50 (the reference; ``trunk="resnet18"`` for a cheaper variant) truncated after layer3. Its layer2
+map feeds SCAN: a local path (25 patches tiling the map
 exactly once, each through an attention unit, pooled, max over patches) and a global path (one unit on
 the whole map), concatenated, L2-normalised and classified. Its layer3 map feeds CCI: ECA channel
 attention, 2x2 quadrants, a small MLP head per quadrant. Training loss
@@ -19,6 +20,7 @@ context information based facial expression recognition." Pattern Recognition Le
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -174,12 +176,14 @@ class ResNetTrunk(nn.Module):
 
 
 class ScanCciHead(nn.Module):
-    """The trainable heads of SCAN + CCI (one learning-rate group)."""
+    """The trainable heads of SCAN + CCI (one learning-rate group) over trunk maps of ``channels``
+    (layer2, layer3) channels: (512, 1024) for ResNet-50, (128, 256) for ResNet-18."""
 
-    def __init__(self, num_classes: int, shared: bool, separate_quadrant_heads: bool) -> None:
+    def __init__(self, num_classes: int, shared: bool, separate_quadrant_heads: bool,
+                 channels: tuple[int, int] = (512, 1024)) -> None:
         super().__init__()
-        self.scan = SpatioChannelAttention(512, num_classes, shared=shared)
-        self.cci = ComplementaryContext(1024, num_classes, separate_heads=separate_quadrant_heads)
+        self.scan = SpatioChannelAttention(channels[0], num_classes, shared=shared)
+        self.cci = ComplementaryContext(channels[1], num_classes, separate_heads=separate_quadrant_heads)
 
 
 @dataclass
@@ -189,12 +193,24 @@ class ScanCciOutput:
     logits: torch.Tensor  # (B, num_classes): mean of the SCAN and the 4 quadrant logits
     attention_logits: torch.Tensor  # (B, num_classes) SCAN
     quadrant_logits: torch.Tensor  # (B, 4, num_classes) CCI
-    embedding: torch.Tensor  # (B, 1024) SCAN's fused vector
+    embedding: torch.Tensor  # (B, 2 * layer2 channels) SCAN's fused vector
     local_attention: torch.Tensor  # (B, h, w) SCAN's local attention, channel mean
 
 
+TRUNKS: dict[str, tuple[Callable[..., torchvision.models.ResNet], tuple[int, int]]] = {
+    "resnet50": (torchvision.models.resnet50, (512, 1024)),
+    "resnet18": (torchvision.models.resnet18, (128, 256)),
+}
+"""Trunks SCAN + CCI runs on: the torchvision builder and the (layer2, layer3) channel counts."""
+
+
 class ScanCci(nn.Module):
-    """SCAN + CCI on a ResNet-50 truncated after layer3.
+    """SCAN + CCI on a ResNet truncated after layer3.
+
+    ``trunk="resnet50"`` is the reference (the VGGFace2 weights load into it). ``"resnet18"`` keeps the
+    method (25-patch local attention, global attention, CCI quadrants) on ResNet-18's 128-channel layer2
+    and 256-channel layer3 maps: about 6x cheaper a step at 56 px, and the trunk the baselines share
+    (its MS-Celeb or torchvision ResNet-18 weights load into it).
 
     Attributes
     ----------
@@ -204,13 +220,17 @@ class ScanCci(nn.Module):
         :class:`ScanCciHead` (SCAN and CCI).
     """
 
-    def __init__(self, num_classes: int, shared: bool = False, separate_quadrant_heads: bool = False) -> None:
+    def __init__(self, num_classes: int, shared: bool = False, separate_quadrant_heads: bool = False,
+                 trunk: str = "resnet50") -> None:
         super().__init__()
-        self.backbone = ResNetTrunk(torchvision.models.resnet50(weights=None))
-        self.head = ScanCciHead(num_classes, shared, separate_quadrant_heads)
+        if trunk not in TRUNKS:
+            raise DataError(f"SCAN trunk {trunk!r} is not one of {', '.join(TRUNKS)}")
+        builder, channels = TRUNKS[trunk]
+        self.backbone = ResNetTrunk(builder(weights=None))
+        self.head = ScanCciHead(num_classes, shared, separate_quadrant_heads, channels)
         self.gradcam_layer = "backbone.layer3"
         self.gradcam_layers = ("backbone.layer3", "backbone.layer2")  # strides 16, 8
-        self.embedding_dim = 1024
+        self.embedding_dim = 2 * channels[0]
 
     def _maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Trunk maps; an input under :data:`MIN_INPUT_SIZE` is upsampled first (the patch grid needs 5x5)."""
@@ -229,11 +249,11 @@ class ScanCci(nn.Module):
         return ScanCciOutput(logits, scan.logits, quadrants, scan.fused, scan.local_attention)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last convolutional map: layer3, ``(B, 1024, H/16, W/16)``."""
+        """The last convolutional map: layer3, ``(B, C3, H/16, W/16)``."""
         return self._maps(x)[1]
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """SCAN's fused, L2-normalised 1024-d vector."""
+        """SCAN's fused, L2-normalised vector (1024-d on ResNet-50, 256-d on ResNet-18)."""
         return self.head.scan(self._maps(x)[0]).fused
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -250,6 +270,8 @@ def scan_cci_loss(out: ScanCciOutput, target: torch.Tensor) -> dict[str, torch.T
 
 
 @register_model("scan")
-def scan(num_classes: int, shared: bool = False, separate_quadrant_heads: bool = False) -> ScanCci:
-    """SCAN + CCI; ``shared=True`` uses one local attention unit for all 25 patches (13.5M instead of 70.2M)."""
-    return ScanCci(num_classes, shared=shared, separate_quadrant_heads=separate_quadrant_heads)
+def scan(num_classes: int, shared: bool = False, separate_quadrant_heads: bool = False,
+         trunk: str = "resnet50") -> ScanCci:
+    """SCAN + CCI; ``shared=True`` uses one local attention unit for all 25 patches (13.5M instead of 70.2M
+    on ResNet-50); ``trunk`` ``"resnet50"`` (reference) or ``"resnet18"`` (3.1M with the shared unit)."""
+    return ScanCci(num_classes, shared=shared, separate_quadrant_heads=separate_quadrant_heads, trunk=trunk)
