@@ -41,9 +41,11 @@ def p_value(value: float | None) -> str:
 
 def accuracy_cells(accuracy: pd.DataFrame) -> pd.DataFrame:
     """The summarised accuracy table (``Results.accuracy()``) as text cells, one row per arm and subset:
-    ``model``, ``subset``, ``folds``, ``accuracy %`` (mean +- sd), ``95% CI``, ``macro-F1 %``."""
+    ``model``, ``init`` (what the arm's backbone started from, when the table has it), ``subset``, ``folds``,
+    ``accuracy %`` (mean +- sd), ``95% CI``, ``macro-F1 %``."""
+    init = {"init": accuracy["init"]} if "init" in accuracy.columns else {}
     return pd.DataFrame({
-        "model": accuracy["model"], "subset": accuracy["subset"], "folds": accuracy["n_folds"],
+        "model": accuracy["model"], **init, "subset": accuracy["subset"], "folds": accuracy["n_folds"],
         "accuracy %": [f"{percent(mean)} +- {percent(sd)}"
                        for mean, sd in zip(accuracy["accuracy_mean"], accuracy["accuracy_sd"])],
         "95% CI": [interval(low, high) for low, high in zip(accuracy["accuracy_ci_low"], accuracy["accuracy_ci_high"])],

@@ -106,7 +106,9 @@ def test_present_cells():
                           "accuracy_sd": [0.1], "accuracy_ci_low": [0.4], "accuracy_ci_high": [0.6],
                           "macro_f1_mean": [0.45]})
     row = present.accuracy_cells(table).iloc[0]
-    assert row["accuracy %"] == "50.00 +- 10.00" and row["95% CI"] == "[40.00, 60.00]"
+    assert row["accuracy %"] == "50.00 +- 10.00" and row["95% CI"] == "[40.00, 60.00]" and "init" not in row
+    cells = present.accuracy_cells(table.assign(init="random"))
+    assert list(cells.columns[:3]) == ["model", "init", "subset"] and cells.iloc[0]["init"] == "random"
     assert present.points(2.345) == "+2.35" and present.points(-1e-9) == "+0.00" and present.points(None) == "n/a"
 
 
