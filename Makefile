@@ -39,6 +39,7 @@ bench: setup
 	$(PY) -m benchmarks.train_throughput
 	$(PY) -m benchmarks.gradcam_throughput --threads 1
 	$(PY) -m benchmarks.demo_learnability
+	$(PY) -m benchmarks.cpu_steps
 
 clean:
 	rm -rf $(DEMO_DIR) .pytest_cache
