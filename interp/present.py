@@ -7,6 +7,7 @@ precision and wording are the same everywhere.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 
@@ -51,3 +52,25 @@ def accuracy_cells(accuracy: pd.DataFrame) -> pd.DataFrame:
         "95% CI": [interval(low, high) for low, high in zip(accuracy["accuracy_ci_low"], accuracy["accuracy_ci_high"])],
         "macro-F1 %": [percent(mean) for mean in accuracy["macro_f1_mean"]],
     })
+
+
+def manifest_name(path: str) -> str:
+    """A manifest path as people name a dataset: its folder and file (``raf-masked/manifest.csv``)."""
+    parts = Path(path).parts
+    return "/".join(parts[-2:]) if len(parts) > 1 else str(path)
+
+
+def cross_dataset_note(record: dict | None) -> str | None:
+    """What a cross-dataset study (``Results.cross_dataset()``) measures, in one paragraph; ``None`` for a
+    study within one dataset. The dashboard's overview and the report's protocol print this text."""
+    if not record:
+        return None
+    train, test = manifest_name(record["train_manifest"]), manifest_name(record["test_manifest"])
+    note = (f"Cross-dataset study: every fold's model trains on the folds of {train} and is evaluated on all of "
+            f"{test}, which no fold trained on; every accuracy, confusion matrix and attention number is on "
+            f"{test}.")
+    for key, where in (("missing_in_test", f"not in {test} (never scored)"),
+                       ("missing_in_train", f"not in {train} (never predicted correctly)")):
+        if record.get(key):
+            note += f" Classes {where}: {', '.join(record[key])}."
+    return note

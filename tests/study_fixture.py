@@ -13,12 +13,14 @@ and treat the run directory as read-only (copy it with ``shutil.copytree`` to ch
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 import interp.analyze
 import trainers.cli
+from trainers import rundir
 
 ARMS = "baseline-nm,baseline-mix,cl"
 
@@ -42,3 +44,19 @@ def build_smoke_study(root: Path) -> Path:
 def smoke_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run directory of an analysed smoke study (three arms, two folds); read-only."""
     return build_smoke_study(tmp_path_factory.mktemp("smoke-study"))
+
+
+def labelled_cross_dataset(run: Path, copy: Path) -> Path:
+    """A copy of ``run`` whose study.json carries a cross-dataset record (as ``trainers run --test-data``
+    writes it), for the doors that must label such a study; its numbers stay the smoke study's."""
+    copy = Path(shutil.copytree(run, copy))
+    study = rundir.read_study(copy)
+    study["cross_dataset"] = {
+        "train_manifest": "/data/raf-masked/manifest.csv", "train_manifest_hash": "0" * 64,
+        "test_manifest": "/data/msd/manifest.csv", "test_manifest_hash": "1" * 64,
+        "train_classes": ["surprise", "happy", "sad", "angry", "neutral"],
+        "test_classes": ["surprise", "fear", "happy", "sad", "angry", "neutral"],
+        "missing_in_train": ["fear"], "missing_in_test": [],
+    }
+    rundir.write_study(copy, study)
+    return copy

@@ -35,6 +35,9 @@ def protocol(results) -> pd.DataFrame:
             ("device", prov["device"]), ("manifest hash", str(prov["manifest_hash"])[:16]),
             ("training commit", (prov["training"] or {}).get("git_commit", "not recorded")),
             ("analysis commit", ", ".join(commits) or "not analysed")]
+    cross = results.cross_dataset()
+    if cross:
+        rows += [("trained on", cross["train_manifest"]), ("evaluated on", cross["test_manifest"])]
     rows += [(f"init {arm}", arms.get(arm, {}).get("init") or arms.get(arm, {}).get("weights") or "random")
              for arm in prov["models"] or []]
     return pd.DataFrame(rows, columns=["item", "value"]).astype(str)
@@ -61,6 +64,9 @@ def body(run: str, metric: str, test: str) -> list:
                        else ui.missing(dataset_note)),
             ui.section("Protocol", ui.table("ov-protocol", protocol(results)))]
     head = [html.H4(f"Study {run}", id="ov-study"), ui.analysis_status(results)]
+    cross = present.cross_dataset_note(results.cross_dataset())
+    if cross:
+        head.append(html.P(cross, id="ov-cross", className="cross-dataset"))
     acc, note = data.read(results.accuracy)
     gap = ui.section("NM-M gap per arm", ui.graph("ov-gap", gap_figure(run, test)),
                      note="Accuracy on non-masked minus masked validation images, with the test's interval.")

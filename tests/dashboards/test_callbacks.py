@@ -15,6 +15,7 @@ from dashboards import urlstate
 from dashboards.app import create_app
 from trainers.errors import DataError
 from tests.dashboards.conftest import page
+from tests.study_fixture import labelled_cross_dataset
 
 
 def _json(component) -> str:
@@ -133,6 +134,15 @@ def test_a_run_without_analysis_opens_and_names_the_command(unanalysed):
     assert f"python -m interp.analyze {unanalysed} --only tables" in overview
     for name in ("classes", "statistics", "embeddings", "attention"):
         assert "python -m interp.analyze" in _json(page(name).layout()), name
+
+
+def test_a_cross_dataset_study_is_labelled_on_the_overview(smoke_study, tmp_path):
+    create_app([labelled_cross_dataset(smoke_study, tmp_path / "cross")])
+    overview = _json(page("overview").layout())
+    assert "Cross-dataset study: every fold's model trains on the folds of raf-masked/manifest.csv" in overview
+    assert '"evaluated on"' in overview and "/data/msd/manifest.csv" in overview
+    create_app([smoke_study])
+    assert "Cross-dataset" not in _json(page("overview").layout())
 
 
 def test_several_studies_and_bad_paths(smoke_study, unanalysed, tmp_path):

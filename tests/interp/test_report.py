@@ -13,7 +13,7 @@ import interp.results
 from interp.report import available
 from interp.report.__main__ import main
 from interp.report.sections import SECTIONS
-from tests.study_fixture import smoke_study  # noqa: F401  (pytest fixture)
+from tests.study_fixture import labelled_cross_dataset, smoke_study  # noqa: F401  (pytest fixture)
 
 VIEWS = (("NM", "M"), ("PE-NM", "PE-M"))
 
@@ -112,3 +112,13 @@ def test_bad_input_exits_2(tmp_path, known_run, argv, capsys):
     assert main([str(run), "--no-compute", *argv]) == 2
     error = capsys.readouterr().err
     assert ("unknown section(s) nonsense" in error) if argv else (f"{tmp_path / 'study.json'}" in error)
+
+
+def test_a_cross_dataset_study_says_so_in_its_protocol(smoke_study, tmp_path):  # noqa: F811
+    out = tmp_path / "cross.pdf"
+    assert main([str(labelled_cross_dataset(smoke_study, tmp_path / "cross")), "--out", str(out), "--no-compute",
+                 "--sections", "protocol"]) == 0
+    text = _words(" ".join(page.extract_text() for page in PdfReader(out).pages))
+    assert "Each fold trains a fresh model on the other folds and predicts the test dataset" in text
+    assert ("Cross-dataset study: every fold's model trains on the folds of raf-masked/manifest.csv and is "
+            "evaluated on all of msd/manifest.csv") in text

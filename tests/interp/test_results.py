@@ -112,6 +112,17 @@ def test_present_cells():
     assert present.points(2.345) == "+2.35" and present.points(-1e-9) == "+0.00" and present.points(None) == "n/a"
 
 
+def test_cross_dataset_note_names_both_datasets_and_missing_classes():
+    assert present.cross_dataset_note(None) is None
+    record = {"train_manifest": "/data/raf-masked/manifest.csv", "test_manifest": "/data/msd/manifest.csv",
+              "missing_in_train": ["fear"], "missing_in_test": []}
+    note = present.cross_dataset_note(record)
+    assert note.startswith("Cross-dataset study: every fold's model trains on the folds of raf-masked/manifest.csv "
+                           "and is evaluated on all of msd/manifest.csv")
+    assert "Classes not in raf-masked/manifest.csv (never predicted correctly): fear." in note
+    assert "never scored" not in note
+
+
 def test_palette_is_stable_and_distinct():
     first = palette.arm_colours(["cl", "new-arm", "kd", "other"])
     second = palette.arm_colours(["other", "kd"])

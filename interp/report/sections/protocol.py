@@ -7,6 +7,7 @@ import json
 
 from reportlab.platypus import Flowable
 
+from interp.present import cross_dataset_note
 from interp.report.sections import register
 from interp.report.sections.base import Context, Section
 from reports.flowables import paragraph, swatch, table, text
@@ -41,12 +42,16 @@ class ProtocolSection(Section):
         study, config = results.study, results.config()
         arms = study.get("arms", {})
         init = config.get("weights") or "random initialisation (no pretrained weights)"
+        cross = cross_dataset_note(results.cross_dataset())
         parts: list[Flowable] = [paragraph(
             f"Every arm is a {text(config.get('architecture', '?'))} trained from {text(init)} for "
             f"{text(config.get('epochs'))} epochs on {text(config.get('image_size'))} px face crops with "
             f"{text(study.get('k'))}-fold subject-wise cross-validation (folds {text(study.get('folds'))}, seed "
-            f"{text(study.get('seed'))}). Each fold trains a fresh model on the other folds and predicts its own "
-            "held-out subjects; every number below is computed per fold first and then summarised over folds.")]
+            f"{text(study.get('seed'))}). Each fold trains a fresh model on the other folds and "
+            + ("predicts the test dataset" if cross else "predicts its own held-out subjects")
+            + "; every number below is computed per fold first and then summarised over folds.")]
+        if cross:
+            parts.append(paragraph(text(cross)))
         rows = [[swatch(context.colours.get(arm, "#000000"), arm), str(spec.get("method", "?")),
                  options(spec.get("options", {})), str(spec.get("architecture", "?")),
                  str(spec.get("init") or spec.get("weights") or "random"), str(spec.get("epochs")),
