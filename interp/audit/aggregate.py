@@ -77,15 +77,28 @@ def summarise(images: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     pandas.DataFrame
         Columns model, subset, class, metric, direction, mean, sd, ci_low, ci_high, k, n_images.
         The interval is the plain t-interval of the fold means (:func:`interp.tables.mean_ci`): a
-        description of fold-to-fold spread, not a test.
+        description of fold-to-fold spread, not a test. A model and view whose images have no score for a
+        metric (e.g. every map all-negative) keeps its all-classes row, NaN with ``k`` = ``n_images`` = 0,
+        so the arm is reported as unmeasured rather than left out.
     """
     folds = fold_means(images)
+    keys = ["model", "subset", "class", "metric"]
     rows = []
-    for key, group in folds.groupby(["model", "subset", "class", "metric"], sort=True):
+    for key, group in folds.groupby(keys, sort=True):
         mean, sd, low, high = mean_ci(group["value"].to_numpy(dtype=float), confidence)
-        rows.append(dict(zip(("model", "subset", "class", "metric"), key), mean=mean, sd=sd,
+        rows.append(dict(zip(keys, key), mean=mean, sd=sd,
                          ci_low=low, ci_high=high, k=len(group), n_images=int(group["n_images"].sum())))
+    covered = with_views(images)[["model", "subset"]].drop_duplicates()
+    scored = {tuple(row[:2]) + (row[3],) for row in folds[keys].drop_duplicates().itertuples(index=False)
+              if row[2] == ALL_CLASSES}
+    nan = float("nan")
+    rows += [{"model": model, "subset": subset, "class": ALL_CLASSES, "metric": metric, "mean": nan, "sd": nan,
+              "ci_low": nan, "ci_high": nan, "k": 0, "n_images": 0}
+             for model, subset in covered.itertuples(index=False) for metric in metric_columns(images)
+             if (model, subset, metric) not in scored]
     frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
     if not frame.empty:
         frame.insert(4, "direction", frame["metric"].map(lambda m: REGION_METRICS[m].direction))
     return frame

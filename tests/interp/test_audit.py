@@ -55,6 +55,17 @@ def test_fold_means_and_summary_by_hand():
     assert row["direction"] == "lower" and row["k"] == 3 and row["n_images"] == 6
 
 
+def test_an_arm_without_any_score_stays_in_the_summary_as_unmeasured():
+    table = _image_table({"baseline-mix": 0.0, "kd": 0.0}, k=3)
+    table.loc[table["model"] == "kd", ["mask_fraction", "eye_fraction"]] = np.nan  # e.g. all-negative maps
+    summary = summarise(table)
+    kd = summary[summary["model"] == "kd"]
+    assert set(kd["class"]) == {"all"} and set(kd["subset"]) == {"NM", "M"}
+    assert set(kd["metric"]) == {"mask_fraction", "eye_fraction"}
+    assert kd["mean"].isna().all() and (kd["k"] == 0).all() and (kd["n_images"] == 0).all()
+    assert summary[summary["model"] == "baseline-mix"]["mean"].notna().all()
+
+
 def _sizes(k: int) -> Callable[[str | None], pd.DataFrame]:
     """Fold sizes as :meth:`interp.runs.Run.fold_sizes` gives them: 80 training and 20 validation images."""
     return lambda subset: pd.DataFrame({"fold": range(k), "n_train": 80, "n_test": 20})
