@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 import interp.results
+from dashboards import urlstate
 from dashboards.figures import empty
 from interp import layout
 from interp.results import Results
@@ -124,3 +125,10 @@ def studies() -> Studies:
 def get(name: str | None) -> Results:
     """The study called ``name`` (the first one when unknown)."""
     return studies().get(name)
+
+
+def page_state(query: dict, options: Callable[[str], urlstate.Options]) -> tuple[urlstate.Options, dict[str, str]]:
+    """A page's allowed filter values and its state for a URL query: ``options`` of the study the query names
+    (``?run=``; the first study when it names none or an unknown one), then each filter from the query."""
+    allowed = options(studies().default(query.get("run")))
+    return allowed, urlstate.query_to_state(query, allowed)

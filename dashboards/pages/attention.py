@@ -115,9 +115,8 @@ def gallery(run: str, method: str, rows: pd.DataFrame, page: int) -> list:
 
 
 def layout(**query) -> html.Div:
-    run = data.studies().default(query.get("run"))
-    allowed = options(run, query)
-    state = urlstate.query_to_state(query, allowed)
+    allowed, state = data.page_state(query, lambda run: options(run, query))
+    run = state["run"]
     results = data.get(run)
     if not results.attention_methods():
         return html.Div([html.H2("Attention audit"), ui.study_picker("att-run", allowed["run"], run),

@@ -28,9 +28,7 @@ def options(run: str | None = None) -> dict[str, list[str]]:
 
 
 def layout(**query) -> html.Div:
-    run = data.studies().default(query.get("run"))
-    allowed = options(run)
-    state = urlstate.query_to_state(query, allowed)
+    allowed, state = data.page_state(query, options)
     return html.Div([
         html.H2("Classes"),
         ui.filters(ui.study_picker("cls-run", allowed["run"], state["run"]),

@@ -58,9 +58,7 @@ def cells(comparisons: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
 
 
 def layout(**query) -> html.Div:
-    run = data.studies().default(query.get("run"))
-    allowed = options(run)
-    state = urlstate.query_to_state(query, allowed)
+    allowed, state = data.page_state(query, options)
     return html.Div([
         html.H2("Statistics"),
         ui.filters(ui.study_picker("st-run", allowed["run"], state["run"]),
