@@ -21,7 +21,6 @@ from interp.audit.sanity import (
 )
 from interp.stats import corrected_resampled_ttest
 from tests.interp.test_attribution import HALF, SIZE, TwoRegionNet, _images, _quadrant
-from trainers.data.labels import CLASSES
 from trainers.errors import DataError
 
 
