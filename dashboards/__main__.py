@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from trainers import logs
 from trainers.errors import DataError
 
 log = logging.getLogger("dashboards")
@@ -27,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Open the studies and serve the dashboard; exit code 2 for a bad run directory."""
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure()
     from dashboards.app import create_app
 
     try:

@@ -25,6 +25,7 @@ from interp.results import load as load_results
 from interp.runs import Run, open_run
 from interp.steps import available, steps
 from interp.steps.base import Step, file_digest
+from trainers import logs
 from trainers.atomic import atomic_open
 from trainers.errors import DataError
 from trainers.options import build, parse_assignments
@@ -144,15 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-images", type=int,
                         help="at most N validation images per arm, over all its folds, in the attributions step "
                              "(a seeded, subject-stratified sample of whole pairs)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    logs.add_verbose_flag(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry; returns the exit code (2 for bad input)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(args.verbose)
     try:
         only = [name.strip() for name in args.only.split(",")] if args.only else None
         options = parse_assignments(args.set, "STEP.OPTION=VALUE")

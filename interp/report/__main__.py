@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from interp.report import available, build_report
+from trainers import logs
 from trainers.errors import DataError
 
 
@@ -21,15 +21,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-compute", action="store_true",
                         help="do not run missing interp.analyze steps; a missing step is an error naming the command")
     parser.add_argument("--title", help="report title (default: '<study>: study report')")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    logs.add_verbose_flag(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry; returns the exit code (2 for bad input or, with --no-compute, a missing step)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(args.verbose)
     names = [name.strip() for name in args.sections.split(",") if name.strip()] if args.sections else None
     try:
         result = build_report(args.run, args.out, names=names, compute=not args.no_compute, title=args.title)

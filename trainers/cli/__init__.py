@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import pkgutil
 import sys
 from collections.abc import Sequence
 
+from trainers import logs
 from trainers.errors import DataError
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, assembled from the command modules of this package."""
     parser = argparse.ArgumentParser(prog="python -m trainers", description=__doc__.splitlines()[0])
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    logs.add_verbose_flag(parser)
     top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     data = top.add_parser("data", help="import, check, split and validate datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
@@ -34,9 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (2 for bad input)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(args.verbose)
     try:
         return int(args.func(args) or 0)
     except DataError as exc:
