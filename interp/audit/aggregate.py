@@ -89,8 +89,8 @@ def summarise(images: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         rows.append(dict(zip(keys, key), mean=mean, sd=sd,
                          ci_low=low, ci_high=high, k=len(group), n_images=int(group["n_images"].sum())))
     covered = with_views(images)[["model", "subset"]].drop_duplicates()
-    scored = {tuple(row[:2]) + (row[3],) for row in folds[keys].drop_duplicates().itertuples(index=False)
-              if row[2] == ALL_CLASSES}
+    overall = folds[folds["class"] == ALL_CLASSES]
+    scored = set(zip(overall["model"], overall["subset"], overall["metric"]))
     nan = float("nan")
     rows += [{"model": model, "subset": subset, "class": ALL_CLASSES, "metric": metric, "mean": nan, "sd": nan,
               "ci_low": nan, "ci_high": nan, "k": 0, "n_images": 0}
@@ -99,7 +99,6 @@ def summarise(images: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
-    if not frame.empty:
         frame.insert(4, "direction", frame["metric"].map(lambda m: REGION_METRICS[m].direction))
     return frame
 
