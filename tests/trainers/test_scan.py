@@ -154,6 +154,8 @@ def test_resnet18_trunk_keeps_the_method_on_narrower_maps() -> None:
     assert sum(p.numel() for p in model.parameters()) == trunk + 2 * unit + quadrant_head + rest
     with pytest.raises(DataError, match="trunk 'vgg'"):
         create("scan", 7, trunk="vgg")
+    with pytest.raises(DataError, match=r"\[methods.scan\]: SCAN trunk 'vgg' is not one of resnet50, resnet18"):
+        create_method("scan", override(load_preset("smoke"), methods={"scan": {"trunk": "vgg"}}))
 
 
 def test_a_few_steps_lower_the_loss() -> None:

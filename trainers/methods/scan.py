@@ -33,7 +33,7 @@ from trainers.methods import register_method
 from trainers.methods.base import (Batch, Method, Prediction, StepOutput, TrainingSet, check_optimizer, check_subset,
                                    reference_optimizer)
 from trainers.methods.ran import resolve_weights, specialised_config
-from trainers.models.scan import TRUNKS, scan_cci_loss
+from trainers.models.scan import check_trunk, scan_cci_loss
 
 PICKLE_SUFFIX = ".pkl"
 
@@ -64,8 +64,7 @@ class ScanOptions:
     def __post_init__(self) -> None:
         check_subset(self.subset)
         check_optimizer(self.optimizer)
-        if self.trunk not in TRUNKS:
-            raise ValueError(f"trunk {self.trunk!r} is not one of {', '.join(TRUNKS)}")
+        check_trunk(self.trunk)
 
 
 @register_method("scan", role="reference")

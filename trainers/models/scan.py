@@ -204,6 +204,12 @@ TRUNKS: dict[str, tuple[Callable[..., torchvision.models.ResNet], tuple[int, int
 """Trunks SCAN + CCI runs on: the torchvision builder and the (layer2, layer3) channel counts."""
 
 
+def check_trunk(trunk: str) -> None:
+    """Raise :class:`DataError` for a trunk outside :data:`TRUNKS`."""
+    if trunk not in TRUNKS:
+        raise DataError(f"SCAN trunk {trunk!r} is not one of {', '.join(TRUNKS)}")
+
+
 class ScanCci(nn.Module):
     """SCAN + CCI on a ResNet truncated after layer3.
 
@@ -223,8 +229,7 @@ class ScanCci(nn.Module):
     def __init__(self, num_classes: int, shared: bool = False, separate_quadrant_heads: bool = False,
                  trunk: str = "resnet50") -> None:
         super().__init__()
-        if trunk not in TRUNKS:
-            raise DataError(f"SCAN trunk {trunk!r} is not one of {', '.join(TRUNKS)}")
+        check_trunk(trunk)
         builder, channels = TRUNKS[trunk]
         self.backbone = ResNetTrunk(builder(weights=None))
         self.head = ScanCciHead(num_classes, shared, separate_quadrant_heads, channels)
