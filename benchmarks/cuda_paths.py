@@ -30,7 +30,8 @@ from trainers.config import load_preset, override
 from trainers.data.demo import generate_demo
 from trainers.data.labels import CLASSES
 from trainers.device import configure_determinism, place_images
-from trainers.runner import open_cache, plan_study, train_task
+from trainers.executors.task import open_cache, train_task
+from trainers.runner import plan_study
 
 LOGITS = [f"logit_{name}" for name in CLASSES]
 

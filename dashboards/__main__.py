@@ -6,8 +6,8 @@ import argparse
 import logging
 import sys
 
-from trainers import logs
-from trainers.errors import DataError
+from trainers.common import logs
+from trainers.common.errors import DataError
 
 log = logging.getLogger("dashboards")
 

@@ -47,7 +47,7 @@ def create_app(runs: Iterable[str | Path] | data.Studies, **dash_kwargs) -> dash
 
     Raises
     ------
-    trainers.errors.DataError
+    trainers.common.errors.DataError
         When a path is not a run directory; a run without ``analysis/`` opens and its pages name the command.
     """
     studies = runs if isinstance(runs, data.Studies) else data.open_studies(runs)

@@ -18,7 +18,7 @@ from dashboards import urlstate
 from dashboards.figures import empty
 from interp import layout
 from interp.results import Results
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

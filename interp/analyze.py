@@ -25,11 +25,11 @@ from interp.results import load as load_results
 from interp.runs import Run, open_run
 from interp.steps import available, steps
 from interp.steps.base import Step, file_digest
-from trainers import logs
-from trainers.atomic import atomic_open
-from trainers.errors import DataError
-from trainers.options import build, parse_assignments
-from trainers.provenance import provenance
+from trainers.common import logs
+from trainers.common.atomic import atomic_open
+from trainers.common.errors import DataError
+from trainers.common.options import build, parse_assignments
+from trainers.common.provenance import provenance
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def build_config(step: Step, options: dict[str, object] | None) -> object:
     Raises
     ------
     DataError
-        For an unknown option or a value that is not of the option's type (see :mod:`trainers.options`).
+        For an unknown option or a value that is not of the option's type (see :mod:`trainers.common.options`).
     """
     return build(step.Config, options, f"step {step.name!r}")
 

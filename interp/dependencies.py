@@ -9,7 +9,7 @@ milliseconds. A module's dependencies are:
 - every project module named by an ``import`` or ``from ... import`` statement anywhere in it
   (``from a import b`` adds ``a``, and ``a.b`` when that is a module);
 - the packages above each module (importing ``a.b.c`` runs ``a/__init__`` and ``a/b/__init__``);
-- the plugin modules of a :class:`trainers.registry.Registry` it creates with a ``package``
+- the plugin modules of a :class:`trainers.common.registry.Registry` it creates with a ``package``
   (they are imported when the registry is read), except for a plugin's own sibling plugins: a
   step is one plugin of the step registry and does not run the other steps.
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from trainers.atomic import atomic_path
-from trainers.errors import DataError
+from trainers.common.atomic import atomic_path
+from trainers.common.errors import DataError
 
 ANALYSIS_DIR = "analysis"
 INDEX_FILE = "index.json"

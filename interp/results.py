@@ -25,7 +25,7 @@ import pandas as pd
 from interp import layout
 from interp.palette import arm_colours
 from trainers import rundir
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 class ResultMissing(DataError):

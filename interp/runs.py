@@ -18,7 +18,7 @@ import pandas as pd
 
 from interp.tables import view_rows
 from trainers import rundir
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 class PartialRunWarning(UserWarning):

@@ -19,7 +19,7 @@ from reportlab.platypus.doctemplate import IndexingFlowable
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from reports.styles import FRAME_HEIGHT, FRAME_WIDTH, HEADING_LEVELS, MARGIN, MUTED, PAGE_SIZE, stylesheet
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainers.errors import DataError
-from trainers.options import build, parse_fields
+from trainers.common.errors import DataError
+from trainers.common.options import build, parse_fields
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
@@ -79,7 +79,7 @@ def to_dict(config: TrainConfig) -> dict[str, Any]:
 
 
 def from_dict(data: dict[str, Any], where: str = "training config") -> TrainConfig:
-    """Build a :class:`TrainConfig` from nested dicts, every field type-checked (:func:`trainers.options.build`).
+    """Build a :class:`TrainConfig` from nested dicts, every field type-checked (:func:`trainers.common.options.build`).
 
     Unknown keys or ill-typed values raise :class:`DataError` prefixed with ``where``.
     """

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from trainers.common.errors import DataError
+
 log = logging.getLogger(__name__)
 
 DEVICE_CACHE_FRACTION = 0.5
@@ -79,3 +81,21 @@ def compile_trunk(model: nn.Module) -> nn.Module:
     and the feature losses go through), in place; parameters and ``state_dict`` keys are unchanged."""
     model.features = torch.compile(model.features)
     return model
+
+
+def resolve_device(name: str | None) -> torch.device:
+    """``cuda`` when available and ``name`` is ``None``; else the named device."""
+    if name is None:
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise DataError("--device cuda: no CUDA device is available here; use --device cpu")
+    return torch.device(name)
+
+
+def describe_device(device: torch.device) -> str:
+    """``cuda (<GPU name>, ...)`` or ``cpu (<n> threads, ...)`` with whether bf16 is native, as
+    ``study.json`` records the device (a bf16 config trains in float32 where it is not)."""
+    precision = "bf16 autocast" if native_bf16(device) else "float32, no native bf16"
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)}, {precision})"
+    return f"cpu ({torch.get_num_threads()} threads, {precision})"

@@ -27,7 +27,7 @@ from trainers.augment import IMAGENET_MEAN, IMAGENET_STD, augment_views, normali
 from trainers.config import config_differences, to_dict
 from trainers.data.labels import CLASSES
 from trainers.device import compile_trunk, native_bf16
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods.base import Batch, FoldContext, Method, TrainingSet
 
 log = logging.getLogger(__name__)

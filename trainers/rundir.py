@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainers.atomic import atomic_open, atomic_path
+from trainers.common.atomic import atomic_open, atomic_path
 from trainers.data.labels import CLASSES
+from trainers.data.cross import ROLE_COLUMN, TEST_ROLE, TRAIN_ROLE
 from trainers.data.manifest import Manifest, parse_masked
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 SCHEMA = 1
 STUDY_FILE = "study.json"
@@ -98,13 +99,6 @@ def write_manifest(run_dir: Path, manifest: Manifest) -> None:
     if "fold" not in manifest.table.columns:
         raise ValueError("a run's manifest needs the fold column")
     manifest.save(Path(run_dir) / MANIFEST_FILE)
-
-
-ROLE_COLUMN = "role"
-"""Frozen-manifest column of a cross-dataset run: ``train`` (the training dataset, with folds) or
-``test`` (the dataset every fold is evaluated on, with fold :data:`TEST_FOLD`)."""
-TRAIN_ROLE, TEST_ROLE = "train", "test"
-TEST_FOLD = -1
 
 
 def fold_rows(table: pd.DataFrame, fold: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,8 @@
 
 :func:`run_study` opens (or reopens) a run directory, freezes the manifest with its ``fold``
 column and builds the image cache (:func:`plan_study`); an executor then runs each (model, fold)
-task (models a method ``requires``, like KD's teacher, first) through :func:`train_task`, which
+task (models a method ``requires``, like KD's teacher, first) through
+:func:`trainers.executors.task.train_task`, which
 trains a fold that has no ``DONE`` yet with :func:`trainers.loop.train_fold`. Last it writes
 ``summary.csv``: mean and standard deviation over folds of the non-masked and masked validation
 accuracy per model, the shape of the MSD-E paper's Tables 3-5. The executor is
@@ -19,37 +20,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from trainers import rundir
-from trainers.atomic import atomic_open
+from trainers.common.atomic import atomic_open
 from trainers.config import TrainConfig, config_differences, to_dict
 from trainers.data.cache import cache_path, load_images
-from trainers.data.cross import class_report, cross_dataset_table
+from trainers.data.cross import ROLE_COLUMN, TEST_FOLD, TRAIN_ROLE, class_report, cross_dataset_table
 from trainers.data.folds import assign_folds, folds_from_file
 from trainers.data.manifest import Manifest, content_hash
-from trainers.device import configure_determinism, native_bf16, place_images
-from trainers.errors import DataError
+from trainers.device import configure_determinism
+from trainers.common.errors import DataError
 from trainers.executors.base import SKIPPED, TRAINED, Executor, StudyPlan, Task, TasksFailed
-from trainers.loop import train_fold
-from trainers.methods import ARMS, check_config, create_method
-from trainers.methods.base import FoldContext
-from trainers.provenance import provenance
+from trainers.executors.local import LocalExecutor
+from trainers.methods import ARMS, check_config
+from trainers.common.provenance import provenance
 
-__all__ = ["run_study", "plan_study", "train_task", "open_cache", "summarise", "format_summary",
-           "order_models", "resolve_device", "describe_device"]
+__all__ = ["run_study", "plan_study", "summarise", "format_summary", "order_models"]
 
 log = logging.getLogger(__name__)
 SUMMARY_FILE = "summary.csv"
-
-
-def resolve_device(name: str | None) -> torch.device:
-    """``cuda`` when available and ``name`` is ``None``; else the named device."""
-    if name is None:
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise DataError("--device cuda: no CUDA device is available here; use --device cpu")
-    return torch.device(name)
 
 
 def order_models(models: list[str]) -> list[str]:
@@ -94,8 +83,6 @@ def run_study(data: Path, config: TrainConfig, preset: str, models: list[str], o
         When the executor reports failed tasks (the Ray executor runs the others on); the summary
         of the finished folds is written first.
     """
-    from trainers.executors.local import LocalExecutor
-
     configure_determinism()
     executor = executor if executor is not None else LocalExecutor()
     task_device, description = executor.resolve_device(device)
@@ -165,32 +152,6 @@ def _check_init(config: TrainConfig, arms: dict[str, dict]) -> None:
         )
 
 
-def train_task(plan: StudyPlan, task: Task, images: np.ndarray | torch.Tensor | None = None) -> str:
-    """Train one task of ``plan`` unless its fold has ``DONE``; ``"trained"`` or ``"skipped"``.
-
-    ``images`` is the cache already placed for the device (:func:`trainers.device.place_images`);
-    by default it is opened from ``plan.cache``.
-    """
-    directory = rundir.fold_dir(plan.out, task.model, task.fold)
-    if rundir.is_done(directory):
-        log.info("%s: DONE, skipped", task)
-        return SKIPPED
-    device = torch.device(plan.device)
-    if images is None:
-        images = place_images(open_cache(plan.cache), device)
-    context = FoldContext(plan.out, directory, task.fold, plan.table, device)
-    train_fold(create_method(task.model, plan.config), context, images, compile_model=plan.compile)
-    return TRAINED
-
-
-def open_cache(path: Path) -> np.ndarray:
-    """The image cache file that :func:`plan_study` built, memory-mapped read-only."""
-    if not Path(path).is_file():
-        raise DataError(f"image cache {path} not found here; on a cluster, set MASKFER_CACHE to a folder "
-                        "that every node reads (and put the run directory on it too)")
-    return np.load(path, mmap_mode="r")
-
-
 def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: str, arms: dict[str, dict],
                   folds: list[int], device: str, fold_file: Path | None = None,
                   cross: dict | None = None) -> pd.DataFrame:
@@ -252,13 +213,13 @@ def _fold_assignment(table: pd.DataFrame, config: TrainConfig, fold_file: Path |
     DataError
         For a bad fold file, a subject missing from it, or a file whose number of folds is not ``config.k``.
     """
-    if rundir.ROLE_COLUMN in table.columns:  # cross-dataset: only the training dataset is split
-        train = (table[rundir.ROLE_COLUMN] == rundir.TRAIN_ROLE).to_numpy()
-        folds = pd.Series(rundir.TEST_FOLD, index=table.index, name="fold")
+    if ROLE_COLUMN in table.columns:  # cross-dataset: only the training dataset is split
+        train = (table[ROLE_COLUMN] == TRAIN_ROLE).to_numpy()
+        folds = pd.Series(TEST_FOLD, index=table.index, name="fold")
         if config.k == 1:
             folds[train] = 0
             return folds, None
-        assigned, source = _fold_assignment(table[train].drop(columns=rundir.ROLE_COLUMN), config, fold_file)
+        assigned, source = _fold_assignment(table[train].drop(columns=ROLE_COLUMN), config, fold_file)
         folds[train] = assigned.to_numpy()
         return folds, source
     if fold_file is None:
@@ -272,15 +233,6 @@ def _fold_assignment(table: pd.DataFrame, config: TrainConfig, fold_file: Path |
 def _comparable(config: dict) -> dict:
     """The config without the fields a rerun may change (which folds to run)."""
     return {k: v for k, v in config.items() if k != "folds"}
-
-
-def describe_device(device: torch.device) -> str:
-    """``cuda (<GPU name>, ...)`` or ``cpu (<n> threads, ...)`` with whether bf16 is native, as
-    ``study.json`` records the device (a bf16 config trains in float32 where it is not)."""
-    precision = "bf16 autocast" if native_bf16(device) else "float32, no native bf16"
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)}, {precision})"
-    return f"cpu ({torch.get_num_threads()} threads, {precision})"
 
 
 def summarise(run_dir: Path, models: list[str], folds: list[int] | None = None) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from torch import nn
 
 from interp.attribution.base import AttributionOutput, Attributor, to_model_input
-from trainers.registry import Registry
+from trainers.common.registry import Registry
 
 ATTRIBUTIONS: Registry[type[Attributor]] = Registry("attribution method", package=__name__, skip=("base",))
 

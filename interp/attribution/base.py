@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from trainers.options import build
+from trainers.common.options import build
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class Attributor(ABC):
         carry about 3 significant digits, plenty for region metrics). Off by default.
     **settings
         The method's own settings, fields of its ``Settings`` dataclass (e.g. Integrated Gradients'
-        ``steps``), type-checked by :func:`trainers.options.build`; text values are parsed.
+        ``steps``), type-checked by :func:`trainers.common.options.build`; text values are parsed.
     """
 
     Settings: ClassVar[type] = NoSettings

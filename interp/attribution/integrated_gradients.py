@@ -9,7 +9,7 @@ from captum.attr import IntegratedGradients as CaptumIntegratedGradients
 
 from interp.attribution import ATTRIBUTIONS
 from interp.attribution.base import Attributor
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 @dataclass(frozen=True)

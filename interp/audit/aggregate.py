@@ -19,7 +19,7 @@ import pandas as pd
 from interp.regions import REGION_METRICS
 from interp.stats.comparisons import Comparison, ComparisonConfig, FoldSizes, paired_scores, run_family
 from interp.tables import PE_PREFIX, mean_ci
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods import arm_names
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from trainers.data.labels import CLASSES
 from trainers.data.landmarks import resolve_layout
 from trainers.data.manifest import Manifest, parse_points
 from trainers.data.masking.outline import REQUIRED_GROUPS, lower_face_polygon
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

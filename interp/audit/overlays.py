@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib import colormaps
 from PIL import Image, ImageDraw
 
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 
 RIGHT = (40, 180, 60)
 WRONG = (220, 40, 40)

@@ -49,12 +49,12 @@ from interp.runs import Run
 from interp.stats.comparisons import PE_BASELINE, pick_baseline, table5_methods
 from interp.tables import pe_image_ids, with_init
 from trainers import rundir
-from trainers.atomic import atomic_open
+from trainers.common.atomic import atomic_open
 from trainers.data.labels import CLASSES
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods import arm_names
 from trainers.models.checkpoint import load_fold_model
-from trainers.options import build
+from trainers.common.options import build
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from interp.regions.areas import AREAS, Geometry
 from interp.regions.rasterise import rasterise_polygon
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

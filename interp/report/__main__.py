@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from interp.report import available, build_report
-from trainers import logs
-from trainers.errors import DataError
+from trainers.common import logs
+from trainers.common.errors import DataError
 
 
 def build_parser() -> argparse.ArgumentParser:

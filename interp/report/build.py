@@ -93,7 +93,7 @@ def build_report(run: str | Path, out: str | Path | None = None, *, names: Seque
 
     Raises
     ------
-    trainers.errors.DataError
+    trainers.common.errors.DataError
         For an unknown section, a directory that is not a run, or (``compute`` false) a missing step.
     """
     started = time.perf_counter()

@@ -21,7 +21,7 @@ from interp.stats.fold_tests import (
 from interp.stats.friedman import Friedman, friedman_test
 from interp.stats.mcnemar import McNemar, mcnemar_test
 from interp.stats.multiple import UnderpoweredFamilyWarning, adjust, check_family
-from trainers.registry import Registry
+from trainers.common.registry import Registry
 
 PAIRWISE_TESTS: Registry[type[PairwiseTest]] = Registry("pairwise test")
 OMNIBUS_TESTS: Registry[type[TestInfo]] = Registry("omnibus test")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from interp.stats.base import PairedScores, PairwiseTest, TestResult
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def cluster_bootstrap_difference(

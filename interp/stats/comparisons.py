@@ -34,7 +34,7 @@ from interp.stats.base import PairedScores
 from interp.stats.friedman import model_pairs
 from interp.stats.multiple import adjust, check_family
 from interp.tables import FULL_VIEWS, PE_VIEWS, SUBSET_ORDER
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods import arm_names
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from interp.stats.base import PairedScores, PairwiseTest, TestResult
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def _differences(a: Sequence[float], b: Sequence[float]) -> np.ndarray:

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from interp.stats.base import TestInfo, TestResult
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 POSTHOC = "pairwise Wilcoxon signed-rank over folds, Holm-adjusted across all model pairs"
 

@@ -9,7 +9,7 @@ import numpy as np
 from statsmodels.stats.contingency_tables import mcnemar
 
 from interp.stats.base import PairedScores, PairwiseTest, TestResult
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 EXACT_BELOW = 25
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from statsmodels.stats.multitest import multipletests
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 METHODS: dict[str, str] = {"holm": "holm", "bh": "fdr_bh"}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from interp.steps.base import Step
-from trainers.registry import Registry
+from trainers.common.registry import Registry
 
 STEPS: Registry[Step] = Registry("analysis step", package=__name__, skip=("base",))
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from interp.dependencies import code_digest
 from interp.runs import Run
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def file_digest(path: Path) -> str:

@@ -14,7 +14,7 @@ from interp.runs import Run
 from interp.steps import register
 from interp.steps.base import Step
 from trainers import rundir
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 @dataclass

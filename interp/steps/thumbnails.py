@@ -18,10 +18,10 @@ from interp import layout
 from interp.runs import Run
 from interp.steps import register
 from interp.steps.base import Step
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 from trainers.data.cache import load_images
 from trainers.data.manifest import Manifest
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 @dataclass

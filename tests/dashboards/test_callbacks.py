@@ -13,7 +13,7 @@ from dash._utils import AttributeDict
 import interp.results
 from dashboards import urlstate
 from dashboards.app import create_app
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from tests.dashboards.conftest import page
 from tests.study_fixture import labelled_cross_dataset
 

@@ -13,7 +13,7 @@ from tests.data.test_cache import make_manifest
 from trainers.data.align import face_rolls, level_points, levelled_crop
 from trainers.data.cache import cache_path, input_frames, load_images
 from trainers.data.faces.finder import FaceFinder, load_upright
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def _tilted_eyes(roll: float) -> tuple[Image.Image, np.ndarray]:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from trainers.data.cache import InputFrame, cache_path, input_frames, load_images, square_region
 from trainers.data.manifest import Manifest
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 

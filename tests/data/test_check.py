@@ -10,7 +10,7 @@ from tests.data import fixtures
 from trainers.data.check import MAX_LISTED, check_manifest, format_report
 from trainers.data.importers import import_dataset
 from trainers.data.manifest import Manifest
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 @pytest.fixture(scope="module")

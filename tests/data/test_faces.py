@@ -14,7 +14,7 @@ from trainers.data.cache import face_regions
 from trainers.data.faces.annotate import ESTIMATED, POLYGON_SOURCE, find_faces
 from trainers.data.landmarks import MEDIAPIPE_478
 from trainers.data.manifest import Manifest, parse_points
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def _by_file(manifest: Manifest) -> dict[str, pd.Series]:

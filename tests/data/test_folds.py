@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from trainers.data.folds import assign_folds, fold_sizes
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import Manifest
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 # One pose: (class index, kind) with kind 0 = a non-masked/masked pair, 1 = a lone non-masked image,
 # 2 = a lone masked image.

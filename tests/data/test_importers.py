@@ -12,7 +12,7 @@ from tests.data import fixtures
 from trainers.data.importers import IMPORTERS, import_dataset, run_import
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import Manifest, content_hash, summary
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def test_registry_lists_every_format():

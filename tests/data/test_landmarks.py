@@ -10,7 +10,7 @@ import pytest
 
 from trainers.data.landmarks import DEMO_148, LAYOUTS, MEDIAPIPE_478, resolve_layout
 from trainers.data.manifest import Manifest, parse_points
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def test_every_layout_has_the_groups_the_regions_need():

@@ -19,7 +19,7 @@ from trainers.data.manifest import (
     parse_points,
     summary,
 )
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def _table(rows: list[tuple[str, str, str, bool, str]]) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from trainers.data.manifest import parse_points, summary
 from trainers.data.masking.apply import mask_dataset
 from trainers.data.masking.outline import lower_face_polygon, mask_outline
 from trainers.data.masking.styles import STYLES
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 EYES = ("right_eye", "left_eye", "right_iris", "left_iris", "right_brow", "left_brow")
 

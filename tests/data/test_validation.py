@@ -7,7 +7,7 @@ import pytest
 
 from trainers.data.manifest import Manifest
 from trainers.data.validation import AUDIT_COLUMNS, load_votes, validate_labels, write_validation
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def make_manifest(root, labels: dict[str, str], pairs: dict[str, str] | None = None) -> Manifest:

@@ -13,7 +13,7 @@ from interp.analyze import analyze, build_config, main
 from interp.runs import open_run
 from interp.steps import steps
 from tests.interp.conftest import known_rule, write_run
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 FAST = {"embeddings": {"methods": "tsne"}}
 MINE = ["tables", "stats", "embeddings"]  # other helpers' steps need checkpoints

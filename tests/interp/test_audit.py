@@ -21,7 +21,7 @@ from interp.audit.sanity import (
 )
 from interp.stats import corrected_resampled_ttest
 from tests.interp.test_attribution import HALF, SIZE, TwoRegionNet, _images, _quadrant
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def _image_table(shift: dict[str, float], k: int = 4, seed: int = 0) -> pd.DataFrame:

@@ -72,7 +72,7 @@ def test_real_steps_cover_the_modules_the_hand_kept_lists_missed():
     assert {"interp.stats.fold_tests", "interp.stats.multiple", "trainers.data.cache", "trainers.models",
             "interp.regions.areas.eyes", "trainers.data.landmarks", "interp.attribution.gradcam"} <= set(attributions)
     tables = project_modules("interp.steps.tables")
-    assert {"interp.tables", "interp.plots", "interp.runs", "interp.steps.base", "trainers.errors"} <= set(tables)
+    assert {"interp.tables", "interp.plots", "interp.runs", "interp.steps.base", "trainers.common.errors"} <= set(tables)
     assert not any(name.startswith(("interp.steps.stats", "interp.audit", "trainers.data.demo")) for name in tables)
 
 

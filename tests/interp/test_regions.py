@@ -17,8 +17,8 @@ from interp.regions.pointing_game import PointingGame
 from interp.regions.rank_accuracy import RankAccuracy
 from interp.regions.rasterise import rasterise_polygon
 from trainers.data.landmarks import DEMO_148, LAYOUTS
-from trainers.errors import DataError
-from trainers.registry import Registry
+from trainers.common.errors import DataError
+from trainers.common.registry import Registry
 
 SQUARE = np.array([[8, 8], [24, 8], [24, 24], [8, 24]], dtype=float)
 

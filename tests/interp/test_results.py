@@ -13,7 +13,7 @@ from interp.analyze import analyze
 from interp.results import ResultMissing
 from interp.steps import available
 from trainers.data.labels import CLASSES
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def test_every_table_is_written_by_a_registered_step():

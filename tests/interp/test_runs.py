@@ -9,7 +9,7 @@ import pytest
 
 from interp.runs import PartialRunWarning, open_run
 from tests.interp.conftest import known_rule, write_run
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 
 def test_tidy_predictions_and_alignment(known_run):

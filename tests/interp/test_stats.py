@@ -16,7 +16,7 @@ from interp.stats import (
     corrected_resampled_ttest, describe_tests, friedman_test, mcnemar_test, wilcoxon_folds,
 )
 from interp.stats.comparisons import ComparisonConfig, comparison_table, default_families, pick_baseline
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 A = [0.80, 0.75, 0.90, 0.85, 0.70]
 B = [0.70, 0.72, 0.80, 0.86, 0.65]

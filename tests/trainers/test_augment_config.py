@@ -9,7 +9,7 @@ import torch
 
 from trainers.augment import augment_views, normalise
 from trainers.config import AugmentConfig, config_differences, from_dict, load_preset, override, preset_names, to_dict
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 IDENTITY = AugmentConfig(flip=0, shift=0, scale=0, rotate=0, brightness=0, contrast=0, saturation=0)
 

@@ -11,12 +11,13 @@ import pytest
 import interp.results
 from tests.trainers.conftest import write_dataset
 from trainers import rundir
+from trainers.data.cross import TEST_FOLD
 from trainers.cli import main
 from trainers.config import load_preset, override
 from trainers.data.cross import TEST_PREFIX, class_report, cross_dataset_table
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import Manifest, content_hash
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.runner import run_study
 
 
@@ -46,7 +47,7 @@ def test_cross_dataset_table_prefixes_the_test_rows_and_reports_classes(datasets
     table = cross_dataset_table(train, test).table
     assert len(table) == len(train) + len(test) and table["image_id"].is_unique
     tested = table[table["role"] == "test"]
-    assert (tested["fold"] == rundir.TEST_FOLD).all() and tested["image_id"].str.startswith(TEST_PREFIX).all()
+    assert (tested["fold"] == TEST_FOLD).all() and tested["image_id"].str.startswith(TEST_PREFIX).all()
     assert not set(tested["subject"]) & set(table.loc[table["role"] == "train", "subject"])
     assert all(path.is_file() for path in Manifest(table, train.root).abspaths())
     report = class_report(train.table, test.table)

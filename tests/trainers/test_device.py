@@ -6,7 +6,7 @@ import torch
 
 from trainers import loop
 from trainers.device import native_bf16
-from trainers.runner import describe_device
+from trainers.device import describe_device
 
 CPU = torch.device("cpu")
 

@@ -13,7 +13,7 @@ import pytest
 
 from trainers.cli import main
 from trainers.config import load_preset, override, preset_names
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods import ARMS, arm_names, check_config, set_options
 from trainers.runner import run_study
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.models import MODELS, create
 
 

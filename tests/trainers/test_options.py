@@ -7,8 +7,8 @@ from typing import Literal
 
 import pytest
 
-from trainers.errors import DataError
-from trainers.options import build, parse_assignments
+from trainers.common.errors import DataError
+from trainers.common.options import build, parse_assignments
 
 
 @dataclass

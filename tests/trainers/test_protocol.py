@@ -16,7 +16,7 @@ from trainers import rundir
 from trainers.cli import main
 from trainers.config import load_preset, override
 from trainers.data.manifest import Manifest
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.runner import plan_study
 
 

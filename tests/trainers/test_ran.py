@@ -13,7 +13,7 @@ import torchvision
 from torch.nn import functional as F
 
 from trainers.config import load_preset, override
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods import create_method
 from trainers.methods.base import subset_images
 from trainers.methods.ran import decay_milestones

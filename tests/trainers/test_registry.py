@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from trainers.errors import DataError
-from trainers.registry import Registry
+from trainers.common.errors import DataError
+from trainers.common.registry import Registry
 
 
 def test_register_and_lookup() -> None:
@@ -46,7 +46,7 @@ def test_plugin_modules_import_on_first_read(tmp_path: Path, monkeypatch: pytest
     package = tmp_path / "regplugins"
     package.mkdir()
     (package / "__init__.py").write_text(textwrap.dedent("""
-        from trainers.registry import Registry
+        from trainers.common.registry import Registry
         PLUGINS = Registry("plugin", package=__name__, skip=("base",))
     """))
     (package / "base.py").write_text("raise RuntimeError('base is not a plugin')\n")
@@ -68,7 +68,7 @@ def test_a_plugin_that_fails_to_import_fails_every_read(tmp_path: Path, monkeypa
     package = tmp_path / "regbroken"
     package.mkdir()
     (package / "__init__.py").write_text(
-        "from trainers.registry import Registry\nPLUGINS = Registry('plugin', __name__)\n")
+        "from trainers.common.registry import Registry\nPLUGINS = Registry('plugin', __name__)\n")
     (package / "good.py").write_text("from regbroken import PLUGINS\nPLUGINS.add('good', 1)\n")
     (package / "typo.py").write_text("import no_such_module_here\n")
     monkeypatch.syspath_prepend(str(tmp_path))

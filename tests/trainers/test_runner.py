@@ -21,7 +21,7 @@ from trainers.config import load_preset, override
 from trainers.data.cache import load_images
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import Manifest
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods import create_method
 from trainers.methods.base import Batch, FoldContext
 from trainers.models.checkpoint import load_fold_model

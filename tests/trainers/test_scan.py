@@ -13,7 +13,7 @@ import torch
 import torchvision
 
 from trainers.config import load_preset, override
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods import create_method
 from trainers.methods.base import TrainingSet
 from trainers.models import create

@@ -10,7 +10,7 @@ import pytest
 import torch
 import torchvision
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.models import create
 from trainers.models.weights import describe_init, load_weights
 

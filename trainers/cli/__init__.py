@@ -3,7 +3,7 @@
 Every module in this package is one command: it defines ``GROUP`` (``"data"`` for
 ``python -m trainers data <command>``, ``None`` for a top-level command) and
 ``register(subparsers)``, which adds its parser and sets ``func(args) -> int``.
-Adding a command is one new file. :class:`trainers.errors.DataError` exits with code 2.
+Adding a command is one new file. :class:`trainers.common.errors.DataError` exits with code 2.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from trainers import logs
-from trainers.errors import DataError
+from trainers.common import logs
+from trainers.common.errors import DataError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 from trainers.data.manifest import Manifest
 
 GROUP = "data"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from trainers.data.check import format_report
 from trainers.data.importers import IMPORTERS, option_fields, run_import
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 GROUP = "data"
 OPTION_PREFIX = "importer_"

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from trainers.config import load_preset, override, preset_names
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.executors import create_executor
 from trainers.executors.base import Executor, TasksFailed
-from trainers.options import parse_assignments
+from trainers.common.options import parse_assignments
 
 GROUP = None
 

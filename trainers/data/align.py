@@ -17,7 +17,7 @@ import pandas as pd
 from PIL import Image
 
 from trainers.data.manifest import Manifest
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 ROLL_COLUMN = "face_roll"
 MIN_ROLL = 0.5

@@ -29,10 +29,10 @@ import pandas as pd
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 from trainers.data.align import face_rolls, level_points, levelled_crop, roll_key
 from trainers.data.manifest import Manifest, content_hash, parse_points
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Check a manifest hard: ids, fields, image files, geometry and pairs.
 
-:func:`check_manifest` either raises one :class:`~trainers.errors.DataError` that lists every
+:func:`check_manifest` either raises one :class:`~trainers.common.errors.DataError` that lists every
 problem (file, row and fix), or, with ``skip_bad``, drops the bad rows and reports them. A pair
 whose partner was dropped or is missing loses its ``pair_id`` and its image stays, unpaired.
 """
@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from trainers.data.landmarks import LAYOUTS
 from trainers.data.manifest import Manifest, content_hash, parse_points, summary
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

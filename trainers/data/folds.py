@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
 from trainers.data.labels import CLASSES
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -39,8 +39,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from trainers.errors import DataError
-from trainers.registry import Registry
+from trainers.common.errors import DataError
+from trainers.common.registry import Registry
 
 
 @dataclass(frozen=True)

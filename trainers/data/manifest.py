@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 from trainers.data.labels import CLASSES, NumericOrder, normalise_label
 from trainers.data.landmarks import LAYOUTS
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "image_id", "path", "subject", "label", "masked", "pair_id", "source",

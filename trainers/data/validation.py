@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 from trainers.data.labels import CLASSES, normalise_label
 from trainers.data.manifest import Manifest, complete_pairs
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.executors.base import Executor
 
 EXECUTORS: dict[str, str] = {

@@ -2,7 +2,7 @@
 
 A study is a list of :class:`Task` (one model on one fold). The runner prepares a
 :class:`StudyPlan` (run directory opened, manifest frozen, image cache built) and hands it to an
-executor, which runs every task through :func:`trainers.runner.train_task` in its own way (one
+executor, which runs every task through :func:`trainers.executors.task.train_task` in its own way (one
 after another in this process, or as Ray tasks) and returns one :class:`TaskResult` per task.
 """
 

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from trainers.device import place_images
+from trainers.device import describe_device, place_images, resolve_device
 from trainers.executors.base import StudyPlan, TaskResult
-from trainers.runner import describe_device, open_cache, resolve_device, train_task
+from trainers.executors.task import open_cache, train_task
 
 
 class LocalExecutor:

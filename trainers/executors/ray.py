@@ -9,7 +9,7 @@
 - A task whose method ``requires`` other models of its fold (KD's teacher ``baseline-nm``) takes
   their tasks' results as arguments, so Ray starts it only after they finished; if one failed,
   the task reports that instead of training.
-- Each task runs :func:`trainers.runner.train_task`: the same files as the local executor,
+- Each task runs :func:`trainers.executors.task.train_task`: the same files as the local executor,
   written atomically, and a fold with ``DONE`` is skipped, so a rerun resumes exactly as locally.
   Ray retries a task whose worker died (``max_retries``); the retry resumes from the checkpoint.
 - Fractional ``gpus_per_task`` lets several small folds share one device (separate processes).
@@ -33,9 +33,9 @@ from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from trainers.device import configure_determinism
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.executors.base import FAILED, StudyPlan, Task, TaskResult, longest_first
-from trainers.runner import train_task
+from trainers.executors.task import train_task
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trainers.config import TrainConfig
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods.base import Method
-from trainers.options import parse_fields
-from trainers.registry import Registry
+from trainers.common.options import parse_fields
+from trainers.common.registry import Registry
 
 ROLES: dict[str, str] = {
     "baseline": "supervised baselines on one image subset (paper Tables 3-4)",

@@ -10,7 +10,7 @@ files). A method decides only what differs, by overriding these hooks:
 ``Options`` (class attribute)
     A dataclass of the method's hyperparameters. It is filled from the registration's keyword
     arguments, then from ``config.methods[<model name>]`` (the preset's ``[methods.<name>]`` table,
-    and ``--set <name>.<option>=<value>``), every value type-checked by :func:`trainers.options.build`
+    and ``--set <name>.<option>=<value>``), every value type-checked by :func:`trainers.common.options.build`
     (an unknown or ill-typed option is a :class:`DataError` naming the arm and the option; choices are
     checked in the dataclass's ``__post_init__``), and recorded in ``study.json`` and every checkpoint.
 ``loss_terms`` (class attribute)
@@ -71,12 +71,12 @@ import torch
 from torch import nn
 
 from trainers import rundir
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 from trainers.config import TrainConfig
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import complete_pairs
-from trainers.errors import DataError
-from trainers.options import build
+from trainers.common.errors import DataError
+from trainers.common.options import build
 
 
 @dataclass

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods import register_method
 from trainers.methods.base import (Batch, ClassifierOptions, FoldContext, Method, StepOutput, TrainingSet,
                                    image_pairs)

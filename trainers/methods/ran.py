@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from trainers.atomic import atomic_open
+from trainers.common.atomic import atomic_open
 from trainers.config import TrainConfig
 from trainers.methods import register_method
 from trainers.methods.base import (Batch, Method, Prediction, StepOutput, check_optimizer, check_subset,

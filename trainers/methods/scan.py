@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from trainers.config import TrainConfig
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.methods import register_method
 from trainers.methods.base import (Batch, Method, Prediction, StepOutput, TrainingSet, check_optimizer, check_subset,
                                    reference_optimizer)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from torch import nn
 
-from trainers.registry import Registry
+from trainers.common.registry import Registry
 
 log = logging.getLogger(__name__)
 

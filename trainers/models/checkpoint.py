@@ -13,7 +13,7 @@ from typing import Any
 from torch import nn
 
 from trainers import rundir
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.models import create
 
 

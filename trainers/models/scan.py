@@ -28,7 +28,7 @@ import torchvision
 from torch import nn
 from torch.nn import functional as F
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.models import register_model
 
 ATTENTION_LOSS_WEIGHT = 0.2

@@ -14,7 +14,7 @@ import torch
 import torchvision
 from torch import nn
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.models import register_model
 
 CLASSIFIER_INPUTS: dict[str, str] = {

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 from trainers.models.weights import LoadReport, apply_matched
 
 SKIPPED = re.compile(r"^(layer4\.|fc\.|classifier)")

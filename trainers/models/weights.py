@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ here. A region metric names the region it uses in its ``region`` attribute.
 from __future__ import annotations
 
 from interp.regions.areas.base import Area, Geometry
-from trainers.registry import Registry
+from trainers.common.registry import Registry
 
 AREAS: Registry[Area] = Registry("region", package=__name__, skip=("base",))
 """Region name -> :class:`Area`; the package's modules are imported on first read."""

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from interp.report.sections.base import Context, Section
-from trainers.errors import DataError
-from trainers.registry import Registry
+from trainers.common.errors import DataError
+from trainers.common.registry import Registry
 
 SECTIONS: Registry[Section] = Registry("report section", package=__name__, skip=("base",))
 

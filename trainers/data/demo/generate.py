@@ -20,7 +20,7 @@ import pandas as pd
 from PIL import Image
 from tqdm import tqdm
 
-from trainers.atomic import atomic_open, atomic_path
+from trainers.common.atomic import atomic_open, atomic_path
 from trainers.data.demo.evidence import EVIDENCE_SIZE
 from trainers.data.demo.expressions import NUISANCE_AUS, PROTOTYPES, ExpressionParams, sample_expression
 from trainers.data.demo.identity import sample_traits
@@ -31,8 +31,8 @@ from trainers.data.demo.render import sample_pose
 from trainers.data.demo.votes import VOTE_COLUMNS, VoteParams, simulate_votes
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import Manifest, format_points
-from trainers.errors import DataError
-from trainers.provenance import provenance
+from trainers.common.errors import DataError
+from trainers.common.provenance import provenance
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from trainers.data import landmarks as lm
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 MODEL_FILE = "au_to_mesh_pls_v4.npz"
 TRIANGLES_FILE = "canonical_face_tessellation.json"

@@ -25,12 +25,12 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
-from trainers.atomic import atomic_open
+from trainers.common.atomic import atomic_open
 from trainers.data.cache import LANDMARK_MARGIN
 from trainers.data.faces.finder import LAYOUT, Face, FaceFinder, load_upright
 from trainers.data.manifest import POLYGON_SOURCES, Manifest, format_points
 from trainers.data.masking.outline import lower_face_polygon
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from PIL import Image, ImageOps
 
 from trainers.data.cache import to_rgb
 from trainers.data.landmarks import MEDIAPIPE_478, LandmarkLayout
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import pandas as pd
 
 from trainers.data.check import CheckResult, Problem, check_manifest
 from trainers.data.manifest import REQUIRED_COLUMNS, Manifest
-from trainers.errors import DataError
-from trainers.registry import Registry
+from trainers.common.errors import DataError
+from trainers.common.registry import Registry
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from trainers.data.check import Problem
 from trainers.data.importers import ImportedTable, register_importer, rows_table
 from trainers.data.labels import normalise_label
 from trainers.data.manifest import parse_masked
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

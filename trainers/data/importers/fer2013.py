@@ -13,11 +13,11 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 from trainers.data.check import Problem
 from trainers.data.importers import ImportedTable, register_importer, rows_table
 from trainers.data.labels import normalise_label
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import pandas as pd
 from trainers.data.check import Problem
 from trainers.data.importers import ImportedTable, compile_regex, image_files, register_importer, rows_table
 from trainers.data.labels import normalise_label
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Literal
 from trainers.data.check import Problem
 from trainers.data.importers import ImportedTable, register_importer, rows_table
 from trainers.data.labels import normalise_label
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

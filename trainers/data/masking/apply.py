@@ -24,7 +24,7 @@ import pandas as pd
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 from trainers.data.cache import to_rgb
 from trainers.data.faces.annotate import EXACT, POLYGON_SOURCE
 from trainers.data.landmarks import resolve_layout
@@ -32,7 +32,7 @@ from trainers.data.manifest import Manifest, format_points, parse_points
 from trainers.data.masking.outline import face_frame, mask_outline
 from trainers.data.masking.paint import choose_look, paint_mask
 from trainers.data.masking.styles import STYLES
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainers.data.landmarks import LandmarkLayout
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 REQUIRED_GROUPS = ("right_eye", "left_eye", "nose_tip", "jaw")
 FEATURE_GROUPS = ("nose_tip", "nose", "lips_outer", "mouth_corners")

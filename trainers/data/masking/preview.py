@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from trainers.atomic import atomic_path
+from trainers.common.atomic import atomic_path
 from trainers.data.cache import decode_image, face_regions
 from trainers.data.manifest import Manifest
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 TILE = 192
 CAPTION = 22

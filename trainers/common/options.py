@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 T = TypeVar("T")
 _SEQUENCES = (list, tuple, set, frozenset)

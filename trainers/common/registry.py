@@ -22,7 +22,7 @@ import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Generic, TypeVar
 
-from trainers.errors import DataError
+from trainers.common.errors import DataError
 
 T = TypeVar("T")
 
