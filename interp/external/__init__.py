@@ -1,0 +1,1 @@
+"""Audit models trained elsewhere: model cards (:mod:`interp.external.card`) and loaders for model files."""
