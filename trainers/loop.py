@@ -4,7 +4,8 @@
 last checkpoint, then per epoch seed everything from (seed, model, fold, epoch), train on
 augmented batches, step the schedule, evaluate on the fold's non-masked and masked images, and
 write the checkpoint and history atomically. After the last epoch it writes predictions,
-embeddings, the method's extras and ``DONE``. The last-epoch model is the result.
+embeddings, the method's extras and ``DONE``, then drops the resume-only state (optimiser,
+scheduler, RNG, history) from the checkpoint. The last-epoch model is the result.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def train_fold(method: Method, context: FoldContext, images: np.ndarray | torch.
     method.save_extras(context.fold_dir, predictions, evaluation.extras)
     seconds = sum(float(row["seconds"]) for row in history) if history else time.perf_counter() - started
     rundir.write_done(context.fold_dir, config.epochs, seconds)
+    rundir.finish_checkpoint(context.fold_dir)
     return predictions
 
 
@@ -226,6 +228,9 @@ def _resume(context: FoldContext, config: dict[str, Any], model: torch.nn.Module
     if differences:
         raise DataError(f"{path}: checkpoint was trained with another config ({'; '.join(differences[:5])}); "
                         "use a new --out directory")
+    if "optimizer" not in state:  # a finished fold's lean checkpoint whose DONE was removed
+        raise DataError(f"{path}: a finished fold's checkpoint (no optimiser state) cannot be resumed; "
+                        f"delete {path.parent} to retrain the fold")
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])

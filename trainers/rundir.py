@@ -1,8 +1,9 @@
-"""The run directory, defined once (DESIGN.md): file names, the study.json schema, writers and readers.
+"""The run directory, defined once (docs/architecture.md): file names, the study.json schema, writers and readers.
 
 ``runs/<study>/study.json``, ``manifest.csv`` (with its ``fold`` column) and per
-``<model>/fold-<k>/``: ``checkpoint.pt``, ``history.csv``, ``predictions.csv``, ``embeddings.npy``,
-optional extras, and ``DONE`` last. The trainers write through the ``write_*`` functions; interp
+``<arm>/fold-<k>/``: ``checkpoint.pt``, ``history.csv``, ``predictions.csv``, ``embeddings.npy``,
+optional extras, and ``DONE`` last. ``checkpoint.pt`` holds the optimiser state only while the fold
+trains (:func:`finish_checkpoint`). The trainers write through the ``write_*`` functions; interp
 (:mod:`interp.runs`) and the tests' fixtures read and write through the same names, so the format
 lives here only. torch is imported only to save or load a checkpoint.
 """
@@ -32,6 +33,9 @@ HISTORY_FILE = "history.csv"
 PREDICTIONS_FILE = "predictions.csv"
 EMBEDDINGS_FILE = "embeddings.npy"
 DONE_FILE = "DONE"
+# what a finished fold's checkpoint keeps (the weights, the epoch, the fold's config); the optimiser,
+# scheduler, RNG state and history are kept only while the fold trains (:func:`finish_checkpoint`)
+FINISHED_CHECKPOINT_KEYS: tuple[str, ...] = ("model", "epoch", "config")
 FOLD_FILES: tuple[str, ...] = (PREDICTIONS_FILE, EMBEDDINGS_FILE, HISTORY_FILE)  # every DONE fold has them
 PREDICTION_COLUMNS: tuple[str, ...] = (
     "image_id", "subject", "pair_id", "masked", "label", "pred", "correct",
@@ -146,6 +150,23 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a truncated or foreign file
         raise DataError(f"{path}: unreadable checkpoint ({exc}); delete it to retrain that fold") from exc
+
+
+def finish_checkpoint(directory: Path) -> None:
+    """Rewrite a ``DONE`` fold's checkpoint with only :data:`FINISHED_CHECKPOINT_KEYS`.
+
+    The optimiser and scheduler state, the RNG state and the history copy serve only to resume an
+    unfinished fold; once ``DONE`` is written nothing reads them, and the optimiser state alone is
+    twice the weights under Adam. Called after ``DONE``, so a fold killed in between keeps a whole
+    checkpoint; a checkpoint that is already lean, or an older whole one, reads the same.
+    """
+    path = Path(directory) / CHECKPOINT_FILE
+    if not is_done(directory):
+        raise ValueError(f"{directory}: only a DONE fold's checkpoint is made lean")
+    state = load_checkpoint(path)
+    if set(state) <= set(FINISHED_CHECKPOINT_KEYS):
+        return
+    save_checkpoint(path, {key: state[key] for key in FINISHED_CHECKPOINT_KEYS})
 
 
 def write_history(directory: Path, rows: list[dict[str, Any]]) -> None:

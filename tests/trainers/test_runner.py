@@ -81,7 +81,7 @@ def test_run_directory_schema(kd_run: Path) -> None:
         done = json.loads((directory / "DONE").read_text())
         assert set(done) == {"finished_utc", "epochs", "seconds"} and done["epochs"] == 1
         checkpoint = torch.load(directory / "checkpoint.pt", weights_only=True)
-        assert {"model", "optimizer", "scheduler", "epoch", "config", "rng"} <= set(checkpoint)
+        assert set(checkpoint) == set(rundir.FINISHED_CHECKPOINT_KEYS)  # lean once DONE: no optimiser state
         assert checkpoint["config"]["architecture"] == "resnet18" and checkpoint["config"]["image_size"] == 32
     summary = pd.read_csv(kd_run / "summary.csv")
     assert summary["model"].tolist() == ["baseline-nm", "kd"]
@@ -139,6 +139,23 @@ def test_load_fold_model_round_trip(kd_run: Path) -> None:
         assert np.allclose(model.embed(normalise(to_float(images))).numpy(), embeddings, atol=1e-4)
 
 
+def test_whole_checkpoint_of_an_older_run_still_reads_and_is_made_lean(kd_run: Path, tmp_path: Path) -> None:
+    """Run directories written before lean checkpoints keep the optimiser state; they load alike."""
+    fold = tmp_path / "fold-0"
+    shutil.copytree(kd_run / "baseline-nm" / "fold-0", fold)
+    lean = torch.load(fold / "checkpoint.pt", weights_only=True)
+    whole = {**lean, "optimizer": {"state": {}, "param_groups": []}, "scheduler": {}, "rng": {}, "history": []}
+    torch.save(whole, fold / "checkpoint.pt")
+    model, config = load_fold_model(fold)
+    assert config == lean["config"]
+    assert all(torch.equal(value, lean["model"][key]) for key, value in model.state_dict().items())
+    rundir.finish_checkpoint(fold)
+    assert set(torch.load(fold / "checkpoint.pt", weights_only=True)) == set(rundir.FINISHED_CHECKPOINT_KEYS)
+    (fold / "DONE").unlink()
+    with pytest.raises(ValueError, match="only a DONE fold"):
+        rundir.finish_checkpoint(fold)
+
+
 def test_loading_a_fold_model_imports_neither_the_runner_nor_the_demo(kd_run: Path) -> None:
     """interp rebuilds models through trainers.models.checkpoint, which imports only the model registry."""
     fold = kd_run / "baseline-nm" / "fold-0"
@@ -184,7 +201,9 @@ def test_killed_run_resumes_to_identical_predictions(small_manifest: Path, tmp_p
         run_study(small_manifest, config, "smoke", ["baseline-mix"], killed, device="cpu")
     monkeypatch.undo()
     fold = killed / "baseline-mix" / "fold-0"
-    assert not (fold / "DONE").exists() and torch.load(fold / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    interrupted = torch.load(fold / "checkpoint.pt", weights_only=True)
+    assert not (fold / "DONE").exists() and interrupted["epoch"] == 1
+    assert {"optimizer", "scheduler", "rng", "history"} <= set(interrupted)  # what resuming needs
     run_study(small_manifest, config, "smoke", ["baseline-mix"], killed, device="cpu")
     a = pd.read_csv(whole / "baseline-mix" / "fold-0" / "predictions.csv")
     b = pd.read_csv(fold / "predictions.csv")

@@ -1,4 +1,4 @@
-"""The dataset manifest: one table, one row per image (see DESIGN.md).
+"""The dataset manifest: one table, one row per image (see docs/architecture.md and docs/data.md).
 
 Columns: ``image_id`` (unique), ``path`` (relative to the dataset root), ``subject``,
 ``label`` (a name from :data:`trainers.data.labels.CLASSES`), ``masked`` (bool), ``pair_id``
