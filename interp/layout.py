@@ -114,6 +114,18 @@ _SPECS: tuple[TableSpec, ...] = (
               "per model and subset: accuracy with the mask region or a random region occluded"),
     TableSpec("sanity_evidence", "attributions", f"{_ATTRIBUTION}/sanity", "evidence",
               "per model and subset: agreement of maps with the demo's evidence maps"),
+    TableSpec("faithfulness_images", "attributions", f"{_ATTRIBUTION}/faithfulness", "images",
+              "per model, fold and image: deletion/insertion AUC (ROAD), upper/lower-face occlusion drops"),
+    TableSpec("faithfulness", "attributions", f"{_ATTRIBUTION}/faithfulness", "summary",
+              "per model, subset and measure: mean with a subject-bootstrap CI"),
+    TableSpec("faithfulness_curves", "attributions", f"{_ATTRIBUTION}/faithfulness", "curves",
+              "per model, subset, curve and fraction: mean probability of the explained class"),
+    TableSpec("attention_agreement_images", "attributions", _ATTRIBUTION, "agreement_images",
+              "per model, fold and image: shift index under the audit's method and a second method"),
+    TableSpec("attention_agreement", "attributions", _ATTRIBUTION, "agreement",
+              "per model and subset: rank correlation of the shift index between methods, arm ordering by mean d"),
+    TableSpec("attention_difference_map", "attributions", _ATTRIBUTION, "difference_map",
+              "per model and cell of the common face frame: mean NM, M and M - NM map"),
 )
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
 

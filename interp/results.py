@@ -220,6 +220,30 @@ class Results:
             raise DataError(f"unknown sanity check {check!r}; checks: {', '.join(checks)}")
         return self.table(name, method)
 
+    def faithfulness(self, level: str = "summary", method: str | None = None) -> pd.DataFrame:
+        """Faithfulness of the audit's maps (ROAD imputation): ``summary`` (per arm, subset NM/M and measure:
+        deletion and insertion AUC, upper/lower-face occlusion drops and their equal-area controls, mean with
+        a subject-bootstrap CI), ``images`` (one row per arm, fold and image) or ``curves`` (mean probability
+        of the explained class per arm, subset, curve and fraction)."""
+        names = {"summary": "faithfulness", "images": "faithfulness_images", "curves": "faithfulness_curves"}
+        if level not in names:
+            raise DataError(f"faithfulness level {level!r}: use one of {', '.join(names)}")
+        return self.table(names[level], method)
+
+    def attention_agreement(self, level: str = "summary", method: str | None = None) -> pd.DataFrame:
+        """Agreement of the audit's method with a second method of another family: ``summary`` (per arm and
+        subset: Spearman of the shift index, mean d under each, the arm ranks, Kendall's tau and whether the
+        arm ordering holds) or ``images`` (the two shift indices per arm, fold and image)."""
+        names = {"summary": "attention_agreement", "images": "attention_agreement_images"}
+        if level not in names:
+            raise DataError(f"attention_agreement level {level!r}: use one of {', '.join(names)}")
+        return self.table(names[level], method)
+
+    def attention_difference_map(self, method: str | None = None) -> pd.DataFrame:
+        """Per arm and cell of the common face frame (maps warped on the eye landmarks): mean NM map, mean
+        M map and their mean difference M - NM over pairs (the quantitative figure 6)."""
+        return self.table("attention_difference_map", method)
+
     def audit(self, method: str | None = None) -> dict:
         """The audit's description (``audit.json``): config, method reference, metrics, files."""
         path = layout.attribution_dir(self.analysis, self._method(method)) / layout.AUDIT_FILE
