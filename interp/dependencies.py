@@ -83,19 +83,87 @@ def _source(name: str, root: Path) -> Path | None:
     return None
 
 
+def import_graph(root: Path | None = None, packages: tuple[str, ...] = PROJECT_PACKAGES,
+                 module_level_only: bool = False) -> dict[str, set[str]]:
+    """The direct imports between the modules of ``packages``: module -> the modules it names.
+
+    The edges are the ``import`` statements of each file, read as :func:`project_modules` reads them
+    (``from a import b`` names ``a``, and ``a.b`` when that is a module), restricted to modules that
+    have a source file. Unlike :func:`project_modules` it adds neither the parent packages nor a
+    registry's plugins: the graph says which file names which, the shape the import rules of
+    ``tests/test_architecture.py`` are written in.
+
+    Parameters
+    ----------
+    root
+        Folder holding the top-level packages; default :data:`PROJECT_ROOT`.
+    packages
+        Top-level package names whose modules are the graph's nodes.
+    module_level_only
+        Only the imports that run when the module is imported (statements outside functions);
+        by default also the imports inside functions, which run when the function is called.
+    """
+    root = PROJECT_ROOT if root is None else Path(root)
+    modules: dict[str, Path] = {}
+    for top in packages:
+        for path in sorted((root / top).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for base, members in _imports(tree, package, module_level_only):
+            submodules = {f"{base}.{member}" for member in members} & set(modules)
+            targets |= submodules
+            if not members or len(submodules) < len(members):  # a name defined in ``base`` itself
+                targets.add(base)
+        graph[name] = {target for target in targets if target in modules and target != name}
+    return graph
+
+
+def _imports(tree: ast.AST, package: str, module_level_only: bool = False) -> list[tuple[str, list[str]]]:
+    """Each import of ``tree`` as (absolute module, names imported from it): ``import a.b`` is
+    ``("a.b", [])``, ``from a import b, c`` is ``("a", ["b", "c"])``."""
+    found: list[tuple[str, list[str]]] = []
+    for node in _walk(tree, module_level_only):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append((_absolute(node, package), [alias.name for alias in node.names if alias.name != "*"]))
+    return found
+
+
+def _imported_names(tree: ast.AST, package: str) -> list[str]:
+    """Every dotted name the import statements of ``tree`` name (absolute; ``from a import b``: a, a.b)."""
+    names: list[str] = []
+    for base, members in _imports(tree, package):
+        names.append(base)
+        names += [f"{base}.{member}" for member in members]
+    return names
+
+
+def _walk(tree: ast.AST, module_level_only: bool) -> list[ast.AST]:
+    """All nodes of ``tree``, or only those outside function bodies."""
+    if not module_level_only:
+        return list(ast.walk(tree))
+    nodes, pending = [], [tree]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            pending.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
 def _dependencies(name: str, path: Path, root: Path, packages: tuple[str, ...], start: str) -> list[str]:
     """Project modules named in the imports and package registries of one module's source."""
     tree = ast.parse(path.read_bytes(), filename=str(path))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    names: list[str] = []
+    names = _imported_names(tree, package)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = _absolute(node, package)
-            names.append(base)
-            names += [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
-        elif isinstance(node, ast.Call) and _called_name(node.func) == "Registry":
+        if isinstance(node, ast.Call) and _called_name(node.func) == "Registry":
             names += _registry_plugins(node, name, root, start)
     return [n for n in names if n.split(".")[0] in packages]
 

@@ -72,6 +72,11 @@ class Run:
         """The run's frozen ``manifest.csv``."""
         return self.path / rundir.MANIFEST_FILE
 
+    def image_input(self, checkpoint_config: dict | None = None) -> rundir.ImageInput:
+        """Image size and face crop of every arm, from ``study.json`` (:func:`trainers.rundir.image_input`);
+        with a fold's ``checkpoint_config``, checked to agree with it."""
+        return rundir.image_input(self.study, self.study_file, checkpoint_config)
+
     def fold_dir(self, model: str, fold: int) -> Path:
         """Folder of one (model, fold)."""
         return rundir.fold_dir(self.path, model, fold)

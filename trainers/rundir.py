@@ -210,7 +210,7 @@ def read_predictions(directory: Path) -> pd.DataFrame:
     if absent:
         raise DataError(f"{path}: lacks column(s) {', '.join(absent)}")
     for column in ("label", "pred"):
-        bad = ~table[column].isin(CLASSES)
+        bad = ~table[column].isin(CLASSES + (("",) if column == "label" else ()))  # label "": an unlabelled photo
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(f"{path}: row {row + 2} has {column} {table[column].iat[row]!r}; "

@@ -210,8 +210,8 @@ def _audit(run: Run, config: AuditConfig, analysis: Path, progress: bool) -> lis
         if not chosen[(model_name, fold)]:  # the sample drew no image of this fold (small max_images)
             continue
         model, fold_config = load_fold_model(folder)
-        setting = _FoldSetting(model_name, fold, int(fold_config["image_size"]), _face_crop(fold_config, run.study),
-                               fold_config["normalisation"])
+        image = run.image_input(fold_config)  # study.json, the one source; the checkpoint's copy must agree
+        setting = _FoldSetting(model_name, fold, image.size, image.face_crop, fold_config["normalisation"])
         selection = images.select(chosen[(model_name, fold)], setting.size, setting.face_crop)
         frame, maps, targets = _audit_fold(model, selection, setting, config, images)
         frame["pe"] = frame["image_id"].isin(pe_ids)  # image of a complete validated pair: in the PE views
@@ -246,11 +246,6 @@ def _check_predictions(frame: pd.DataFrame, recorded: pd.DataFrame, folder: Path
     if differ > 0.01:
         log.warning("%s: %.1f%% of recomputed predictions differ from predictions.csv; the maps explain the "
                     "recomputed ones (the table's pred/correct columns)", folder, 100 * differ)
-
-
-def _face_crop(fold_config: dict, study: dict) -> bool:
-    training = fold_config.get("training") or {}
-    return bool(training.get("face_crop", (study.get("config") or {}).get("face_crop", True)))
 
 
 def _audit_fold(model: nn.Module, selection: Selection, setting: _FoldSetting, config: AuditConfig,

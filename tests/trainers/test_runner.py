@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from tests.trainers.conftest import write_dataset
+from interp.runs import open_run
 from trainers import rundir
 from trainers.augment import normalise, to_float
 from trainers.config import load_preset, override
@@ -137,6 +138,22 @@ def test_load_fold_model_round_trip(kd_run: Path) -> None:
     embeddings = np.load(directory / "embeddings.npy")
     with torch.no_grad():
         assert np.allclose(model.embed(normalise(to_float(images))).numpy(), embeddings, atol=1e-4)
+
+
+def test_image_size_and_crop_have_one_source(kd_run: Path) -> None:
+    """study.json holds the image size and crop; each checkpoint's copies agree, and a disagreeing one is refused."""
+    study = rundir.read_study(kd_run)
+    setting = rundir.image_input(study, kd_run / "study.json")
+    assert setting == rundir.ImageInput(32, True) == open_run(kd_run).image_input()
+    for model in ("baseline-nm", "kd"):
+        _, config = load_fold_model(kd_run / model / "fold-0")
+        assert open_run(kd_run).image_input(config) == setting
+    with pytest.raises(DataError, match="trained at image_size \\[32, 64\\]"):
+        rundir.image_input(study, kd_run / "study.json", {**config, "image_size": 64})
+    with pytest.raises(DataError, match="face_crop False, but the study records 32, True"):
+        rundir.image_input(study, kd_run / "study.json", {**config, "training": {"face_crop": False}})
+    with pytest.raises(DataError, match="config.image_size None"):
+        rundir.image_input({**study, "config": {}}, kd_run / "study.json")
 
 
 def test_whole_checkpoint_of_an_older_run_still_reads_and_is_made_lean(kd_run: Path, tmp_path: Path) -> None:
