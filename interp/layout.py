@@ -126,6 +126,12 @@ _SPECS: tuple[TableSpec, ...] = (
               "per model and subset: rank correlation of the shift index between methods, arm ordering by mean d"),
     TableSpec("attention_difference_map", "attributions", _ATTRIBUTION, "difference_map",
               "per model and cell of the common face frame: mean NM, M and M - NM map"),
+    TableSpec("mask_sensitivity", "sensitivity", TABLES_DIR, "mask_sensitivity",
+              "per model, fold and NM/M pair: predictions, flip, probability drop, KL(NM||M), attention metrics"),
+    TableSpec("mask_sensitivity_summary", "sensitivity", TABLES_DIR, "mask_sensitivity_summary",
+              "per model and class (and all): flip rate with subject-bootstrap CI, drop, KL, accuracy/ECE/Brier NM vs M"),
+    TableSpec("mask_sensitivity_classes", "sensitivity", TABLES_DIR, "mask_sensitivity_classes",
+              "per model and predicted class: share of pairs predicted as it on NM and on M"),
 )
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
 

@@ -182,6 +182,25 @@ class Results:
         """Cluster quality (silhouette, kNN accuracy, pair distance) per arm and scope, or per fold."""
         return self.table("embedding_quality_folds" if folds else "embedding_quality")
 
+    def mask_sensitivity(self, level: str = "summary") -> pd.DataFrame:
+        """Mask sensitivity (``interp.analyze --only sensitivity``): ``summary`` (per arm and class, and
+        ``all``: flip rate with a subject-bootstrap CI, probability drop, KL, accuracy/ECE/Brier NM vs M),
+        ``pairs`` (one row per NM/M pair) or ``classes`` (share of each predicted class on NM and on M)."""
+        names = {"summary": "mask_sensitivity_summary", "pairs": "mask_sensitivity",
+                 "classes": "mask_sensitivity_classes"}
+        if level not in names:
+            raise DataError(f"mask_sensitivity level {level!r}: use one of {', '.join(names)}")
+        return self.table(names[level])
+
+    def audited(self) -> dict | None:
+        """The audit record of a study written by ``python -m interp.audit`` (fold ``all``, target,
+        labels) with each audited arm's card under ``arms``; ``None`` for a trained study."""
+        record = self.study.get("audit")
+        if not record:
+            return None
+        arms = {name: (arm or {}).get("audited") for name, arm in (self.study.get("arms") or {}).items()}
+        return {**record, "arms": {name: arm for name, arm in arms.items() if arm}}
+
     # -- attention audit ----------------------------------------------------------------------
     def attention_methods(self) -> list[str]:
         """Attribution methods with an audit in ``analysis/attributions/``."""

@@ -117,7 +117,8 @@ def summarise(frame: pd.DataFrame, by: list[str], values: list[str], confidence:
     ``_ci_low_naive/_ci_high_naive`` and ``ci_method`` says ``nadeau-bengio``; without sizes the
     interval is the naive one and ``ci_method`` says ``t``.
     """
-    corrected = {"n_train", "n_test"} <= set(frame.columns)
+    # no training images (an audited model, fold "all"): nothing overlaps, the naive interval stands
+    corrected = {"n_train", "n_test"} <= set(frame.columns) and bool((frame["n_train"] > 0).all())
     rows = []
     for key, group in frame.groupby(by, sort=False):
         row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
@@ -175,14 +176,17 @@ def fold_scores(predictions: pd.DataFrame, sizes: FoldSizes | None = None) -> pd
     """Accuracy and macro-F1 per model, subset and fold (with ``n_train``/``n_test`` given ``sizes``).
 
     Macro-F1 averages over the classes present in the fold's labels or predictions (scikit-learn's
-    default), counting an undefined precision or recall as 0.
+    default), counting an undefined precision or recall as 0. Both count labelled images only (an
+    audit of unlabelled photos has ``label`` empty): ``n`` is the images scored, NaN when none is labelled.
     """
     rows = []
     for (model, subset, fold), group in predictions.groupby(["model", "subset", "fold"], sort=False):
+        group = group[group["label"] != ""]
         rows.append({
             "model": model, "subset": subset, "fold": int(fold), "n": len(group),
-            "accuracy": float(group["correct"].mean()),
-            "macro_f1": float(f1_score(group["label"], group["pred"], average="macro", zero_division=0)),
+            "accuracy": float(group["correct"].mean()) if len(group) else float("nan"),
+            "macro_f1": (float(f1_score(group["label"], group["pred"], average="macro", zero_division=0))
+                         if len(group) else float("nan")),
         })
     return ordered(with_sizes(pd.DataFrame(rows), sizes))
 
@@ -197,8 +201,13 @@ def accuracy_table(predictions: pd.DataFrame, confidence: float = 0.95,
 
 
 def confusion_counts(labels: Sequence[str], preds: Sequence[str]) -> np.ndarray:
-    """7x7 count matrix (rows: true class, columns: predicted), classes in :data:`CLASSES` order."""
-    return confusion_matrix(labels, preds, labels=list(CLASSES))
+    """7x7 count matrix (rows: true class, columns: predicted), classes in :data:`CLASSES` order; images
+    without a label (an audit of unlabelled photos) are not counted."""
+    labels, preds = np.asarray(labels, dtype=str), np.asarray(preds, dtype=str)
+    keep = labels != ""
+    if not keep.any():
+        return np.zeros((len(CLASSES), len(CLASSES)), dtype=int)
+    return confusion_matrix(labels[keep], preds[keep], labels=list(CLASSES))
 
 
 def row_normalise(counts: np.ndarray) -> np.ndarray:

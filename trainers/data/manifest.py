@@ -1,7 +1,8 @@
 """The dataset manifest: one table, one row per image (see docs/architecture.md and docs/data.md).
 
 Columns: ``image_id`` (unique), ``path`` (relative to the dataset root), ``subject``,
-``label`` (a name from :data:`trainers.data.labels.CLASSES`), ``masked`` (bool), ``pair_id``
+``label`` (a name from :data:`trainers.data.labels.CLASSES`, or empty for an unlabelled photo, which
+``python -m interp.audit`` takes and training refuses), ``masked`` (bool), ``pair_id``
 (shared by the non-masked and masked image of one pose; empty if unpaired), ``source``, and the
 optional geometry ``landmarks`` and ``mask_polygon`` (JSON lists of ``[x, y]`` points in image
 coordinates, or a path to a file holding them) and ``landmark_layout`` (the name of the
@@ -168,6 +169,8 @@ def normalise_table(table: pd.DataFrame, numeric: NumericOrder | None = None) ->
             table[column] = ""
         table[column] = table[column].map(_as_text)
     for row, value in enumerate(table["label"]):
+        if value == "":  # an unlabelled photo: audits take it, training refuses it
+            continue
         try:
             table.at[row, "label"] = normalise_label(value, numeric)
         except ValueError as exc:

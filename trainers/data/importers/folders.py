@@ -44,6 +44,13 @@ class FoldersOptions:
         metadata={"help": "label coding: class names (default), rafdb0 = 0-6 or rafdb1 = 1-7 in RAF-DB order"},
     )
     masked: bool = field(default=False, metadata={"help": "<label>/<file> layout only: the images are masked"})
+    unlabelled: bool = field(
+        default=False,
+        metadata={
+            "help": "the photos carry no expression labels: every image under SRC (or under masked/ and unmasked/) "
+            "is imported with an empty label, whatever folder it is in; for `python -m interp.audit`, not training"
+        },
+    )
 
 
 @register_importer("folders", options=FoldersOptions)
@@ -71,21 +78,24 @@ def read_folders(src: Path, out_dir: Path, options: FoldersOptions) -> ImportedT
         for path in image_files(state_dir):
             relative = path.relative_to(src).as_posix()
             label_dir = path.relative_to(state_dir).parts[0] if len(path.relative_to(state_dir).parts) > 1 else ""
+            if options.unlabelled:  # folders are just folders; the pose key keeps the whole relative path
+                label_dir = ""
             match = subject_regex.search(path.name) if subject_regex is not None else None
             try:
-                if not label_dir:
+                if not label_dir and not options.unlabelled:
                     raise ValueError("image is not inside a label folder")
-                label = normalise_label(label_dir, numeric)
+                label = "" if options.unlabelled else normalise_label(label_dir, numeric)
                 if subject_regex is not None and match is None:
                     raise ValueError(f"file name does not match --subject-regex {options.subject_regex!r}")
             except ValueError as exc:
                 fix = "move it into a class folder, rename it, or change --subject-regex / --label-order"
                 problems.append(Problem(str(path), str(exc), fix, relative, relative))
                 continue
-            pose = _pose(path, state_dir, pair_regex)
+            pose = _pose(path, state_dir, pair_regex, not options.unlabelled)
             # Without subject ids the pose (label folder and pose key) stands for the subject, so that
             # the masked and unmasked image of one pose share it.
-            subject = match["subject"] if match is not None else f"{label_dir}/{pose or _pose(path, state_dir, None)}"
+            key = pose or _pose(path, state_dir, None, not options.unlabelled)
+            subject = match["subject"] if match is not None else (f"{label_dir}/{key}" if label_dir else key)
             pair_key = f"{subject}/{label}/{pose}" if match is not None else subject
             rows.append(
                 {
@@ -109,11 +119,12 @@ def read_folders(src: Path, out_dir: Path, options: FoldersOptions) -> ImportedT
     return ImportedTable(_keep_complete_pairs(rows_table(rows), src), src.resolve(), problems)
 
 
-def _pose(path: Path, state_dir: Path, pair_regex: re.Pattern | None) -> str:
-    """Pose key of an image: the pair regex's match, else its path under the label folder without
-    suffix; ``""`` when a pair regex is given and does not match the file name."""
+def _pose(path: Path, state_dir: Path, pair_regex: re.Pattern | None, labelled: bool = True) -> str:
+    """Pose key of an image: the pair regex's match, else its path under the label folder (under
+    ``state_dir`` when not ``labelled``) without suffix; ``""`` when a pair regex is given and does not
+    match the file name."""
     if pair_regex is None:
-        return Path(*path.relative_to(state_dir).parts[1:]).with_suffix("").as_posix()
+        return Path(*path.relative_to(state_dir).parts[int(labelled):]).with_suffix("").as_posix()
     match = pair_regex.search(path.name)
     if match is None:
         return ""
