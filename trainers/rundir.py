@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,42 @@ def read_study(run_dir: Path) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: not valid JSON ({exc})") from exc
     return check_study(study, path)
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """What every arm of a study trains and is analysed on: the image side in pixels and the face crop."""
+
+    size: int
+    face_crop: bool
+
+
+def image_input(study: dict[str, Any], path: Path, checkpoint_config: dict[str, Any] | None = None) -> ImageInput:
+    """The image size and face crop of a study, read from its one source: ``study.json``'s ``config``.
+
+    Every checkpoint also records the size (``image_size`` and ``training.image_size``, written from the
+    same config) so that it describes itself; readers take the study's. Pass a fold's
+    ``checkpoint_config`` to check that its copies agree.
+
+    Raises
+    ------
+    DataError
+        When ``config.image_size`` is missing or not a positive integer, or a checkpoint disagrees.
+    """
+    config = study.get("config") or {}
+    size = config.get("image_size")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise DataError(f"{path}: config.image_size {size!r} is not a positive integer; the study.json was "
+                        "not written by `python -m trainers run`")
+    setting = ImageInput(size, bool(config.get("face_crop", True)))  # face_crop: True before it was recorded
+    if checkpoint_config is not None:
+        training = checkpoint_config.get("training") or {}
+        recorded = {checkpoint_config.get("image_size", size), training.get("image_size", size)}
+        if recorded != {size} or bool(training.get("face_crop", setting.face_crop)) != setting.face_crop:
+            raise DataError(f"{path}: a fold's checkpoint was trained at image_size {sorted(recorded)}, face_crop "
+                            f"{training.get('face_crop')}, but the study records {size}, {setting.face_crop}; "
+                            "the fold comes from another study: retrain it into this run directory")
+    return setting
 
 
 def write_manifest(run_dir: Path, manifest: Manifest) -> None:
