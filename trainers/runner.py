@@ -119,11 +119,9 @@ def plan_study(data: Path, config: TrainConfig, preset: str, models: list[str], 
         Cross-dataset: the manifest every fold is evaluated on (:mod:`trainers.data.cross`).
     """
     manifest = Manifest.load(data)
-    _check_labelled(manifest, data)
     cross = None
     if test_data is not None:
         test = Manifest.load(test_data)
-        _check_labelled(test, test_data)
         cross = {"train_manifest": str(Path(data).resolve()), "train_manifest_hash": content_hash(manifest),
                  "test_manifest": str(Path(test_data).resolve()), "test_manifest_hash": content_hash(test),
                  **class_report(manifest.table, test.table)}
@@ -140,14 +138,6 @@ def plan_study(data: Path, config: TrainConfig, preset: str, models: list[str], 
     cache = cache_path(ordered, config.image_size, config.face_crop).resolve()
     tasks = [Task(model, fold, tuple(ARMS[model].method.requires)) for model in models for fold in folds]
     return StudyPlan(Path(out).resolve(), config, table, cache, device, compile_model, tasks)
-
-
-def _check_labelled(manifest: Manifest, path: Path) -> None:
-    """Refuse a manifest with unlabelled photos (empty ``label``): training and scoring need labels."""
-    unlabelled = manifest.table.loc[manifest.table["label"] == "", "image_id"]
-    if len(unlabelled):
-        raise DataError(f"{path}: {len(unlabelled)} image(s) have no label (first: {unlabelled.iloc[0]}); label "
-                        "them to train, or audit a trained model on them with `python -m interp.audit`")
 
 
 def _check_init(config: TrainConfig, arms: dict[str, dict]) -> None:

@@ -81,8 +81,9 @@ PROBABILITY_TOLERANCE = 1e-3
 class ModelInfo:
     """What a model file says about itself; any field may be unknown (``None``).
 
-    Loaders fill it from the file (ONNX input shape, Keras input layer and final softmax, our
-    checkpoint's config); :meth:`ModelCard.resolved` uses it for the card fields left empty.
+    Loaders fill it from the file (ONNX input shape and final softmax, Keras input layer and final
+    softmax, our checkpoint's config) and from one test forward pass (``n_outputs``);
+    :meth:`ModelCard.resolved` uses it for the card fields left empty.
     """
 
     input_size: int | None = None
@@ -92,7 +93,6 @@ class ModelInfo:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     outputs: str | None = None
-    layer: str | None = None
 
 
 @dataclass
@@ -244,9 +244,6 @@ class ModelCard:
                             "pass --colour grey")
         mean = self.mean or info.mean or (IMAGENET_MEAN if self.colour == "rgb" else GREY_MEAN)
         std = self.std or info.std or (IMAGENET_STD if self.colour == "rgb" else GREY_STD)
-        if self.mean is None and info.mean is None:
-            log.info("%s: no mean/std given; using %s", self.name,
-                     "ImageNet statistics" if self.colour == "rgb" else "0.5 / 0.5 (pixels to [-1, 1])")
         mean, std = _per_channel(mean, channels, "mean", self.where), _per_channel(std, channels, "std", self.where)
         classes = self.classes or (list(info.classes) if info.classes else None)
         if classes is None:
@@ -257,7 +254,7 @@ class ModelCard:
                             f"{info.n_outputs} outputs; pass --classes with one name per output, in output order")
         outputs = self.outputs if self.outputs != "auto" or info.outputs is None else info.outputs
         values = {**self.to_dict(), "input_size": size, "channels": channels, "mean": mean, "std": std,
-                  "classes": list(classes), "outputs": outputs, "layer": self.layer or info.layer}
+                  "classes": list(classes), "outputs": outputs}
         return ModelCard(**values, where=self.where)
 
     def to_dict(self) -> dict[str, Any]:
