@@ -16,16 +16,17 @@ import pandas as pd
 from interp.stats.base import PairedScores, PairwiseTest, TestInfo, TestResult
 from interp.stats.bootstrap import SubjectBootstrap, cluster_bootstrap_difference
 from interp.stats.fold_tests import (
-    CorrectedResampledTTest, WilcoxonSignedRank, corrected_resampled_ttest, wilcoxon_folds,
+    CorrectedResampledTTest, NonInferiority, WilcoxonSignedRank, corrected_resampled_ttest, noninferiority_ttest,
+    wilcoxon_folds,
 )
 from interp.stats.friedman import Friedman, friedman_test
-from interp.stats.mcnemar import McNemar, mcnemar_test
+from interp.stats.mcnemar import ClusteredMcNemar, clustered_mcnemar_test
 from interp.stats.multiple import UnderpoweredFamilyWarning, adjust, check_family
 from trainers.common.registry import Registry
 
 PAIRWISE_TESTS: Registry[type[PairwiseTest]] = Registry("pairwise test")
 OMNIBUS_TESTS: Registry[type[TestInfo]] = Registry("omnibus test")
-for _test in (CorrectedResampledTTest, WilcoxonSignedRank, McNemar, SubjectBootstrap):
+for _test in (CorrectedResampledTTest, NonInferiority, WilcoxonSignedRank, ClusteredMcNemar, SubjectBootstrap):
     PAIRWISE_TESTS.register()(_test)
 OMNIBUS_TESTS.register()(Friedman)
 
@@ -37,6 +38,11 @@ def build_test(name: str, **options: object) -> PairwiseTest:
     return test(**{key: value for key, value in options.items() if key in accepted})
 
 
+def default_tests() -> tuple[str, ...]:
+    """Registered pairwise tests a family runs when it names none (those with ``default`` True)."""
+    return tuple(name for name, test in PAIRWISE_TESTS.items() if test.default)
+
+
 def describe_tests() -> pd.DataFrame:
     """One row of metadata per registered test (pairwise and omnibus)."""
     tests = list(PAIRWISE_TESTS.values()) + list(OMNIBUS_TESTS.values())
@@ -46,5 +52,6 @@ def describe_tests() -> pd.DataFrame:
 __all__ = [
     "PAIRWISE_TESTS", "OMNIBUS_TESTS", "PairedScores", "PairwiseTest", "TestInfo", "TestResult",
     "UnderpoweredFamilyWarning", "adjust", "build_test", "check_family", "cluster_bootstrap_difference",
-    "corrected_resampled_ttest", "describe_tests", "friedman_test", "mcnemar_test", "wilcoxon_folds",
+    "clustered_mcnemar_test", "corrected_resampled_ttest", "default_tests", "describe_tests", "friedman_test",
+    "noninferiority_ttest", "wilcoxon_folds",
 ]

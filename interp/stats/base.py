@@ -66,6 +66,12 @@ class TestInfo:
         ``"higher"``: a positive effect (``a - b`` in accuracy) favours ``a``.
     reference
         The paper the test comes from.
+    default
+        Run on every family that does not name its tests (False: only where a family asks for it,
+        e.g. the non-inferiority test).
+    min_folds
+        Fewest paired folds for which the test gives a row at all (Wilcoxon: 6, below which its
+        p-value cannot reach 0.05); 0 for no floor.
     """
 
     name: ClassVar[str]
@@ -73,6 +79,8 @@ class TestInfo:
     assumptions: ClassVar[str]
     direction: ClassVar[str] = "higher"
     reference: ClassVar[str]
+    default: ClassVar[bool] = True
+    min_folds: ClassVar[int] = 0
 
     @classmethod
     def describe(cls) -> dict[str, str]:

@@ -1,54 +1,48 @@
-"""The tidy comparison table: every registered test over every comparison of each family.
+"""The tidy comparison table: every registered test over every comparison of each declared family.
 
-A family is a declared set of comparisons whose p-values are adjusted together (Holm and
-Benjamini-Hochberg). Default families (:func:`default_families`, only for models present in the run):
+A family is a declared set of hypotheses whose p-values are adjusted together; which families a
+study has, their kind (confirmatory, table, mechanism, exploratory) and their adjustment are
+declared in :mod:`interp.stats.families` from the arms' own description in ``study.json``. Each
+hypothesis is in exactly one family (:func:`interp.stats.families.check_unique`).
 
-- ``vs-<baseline>-NM`` / ``-M``: every other model against ``baseline-mix`` (else ``baseline-nm``) on
-  all validation images (the paper's Tables 3-4);
-- ``vs-baseline-pe-PE-NM`` / ``-PE-M``: the paper's and the reference methods (CL, KD, RAN, SCAN: the
-  arms of roles ``ours`` and ``reference``) against ``baseline-pe`` on the images of complete
-  validated pairs (Table 5, MSD-PE);
-- ``ablation-<arm>-vs-<ablated>``: an arm against its ablation (:data:`ABLATIONS`, ``cl`` vs
-  ``cl-ce``) on the PE views;
-- ``NM-vs-M``: NM against M within each model;
-- Friedman's test over all models per view, with its post-hoc pairs only where it rejects.
-
-Multiplicity: each family declares one primary test (``primary``, the corrected resampled t-test);
-the other tests are secondary (``role``), reported for robustness and adjusted within their own
-test. Post-hoc rows exist only where Friedman's test rejects at ``alpha`` (Holm over views), unless
+Multiplicity: each family declares one primary test (``primary``, the corrected resampled t-test;
+the non-inferiority family's is the one-sided non-inferiority test); the other tests are secondary
+(``role``), reported for robustness and adjusted within their own test. A test with a floor on the
+folds (Wilcoxon: 6) gives no row below it. Friedman's omnibus test runs over all models per view;
+its post-hoc rows (exploratory) exist only where it rejects at ``alpha`` (Holm over views), unless
 ``posthoc_gate`` is off, in which case they are all produced and marked ``posthoc-ungated``.
+A comparison of two arms whose recorded training budgets (steps or images per epoch) differ by more
+than 1% says so in ``budget_differs`` and ``budget``.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from interp.stats import OMNIBUS_TESTS, PAIRWISE_TESTS, build_test
+from interp.stats import OMNIBUS_TESTS, PAIRWISE_TESTS, build_test, default_tests
 from interp.stats.base import PairedScores
+from interp.stats.families import (
+    FALLBACK_BASELINES, KIND_ADJUSTMENT, NONINFERIORITY_TEST, PE_BASELINE, WITHIN, ArmInfo, Comparison, Family, budget_note,
+    check_unique, declared_families, describe_arms, without_declared,
+)
 from interp.stats.friedman import model_pairs
 from interp.stats.multiple import adjust, check_family
-from interp.tables import FULL_VIEWS, PE_VIEWS, SUBSET_ORDER
+from interp.tables import FULL_VIEWS, SUBSET_ORDER
 from trainers.common.errors import DataError
-from trainers.methods import arm_names
 
 log = logging.getLogger(__name__)
 
-BASELINES: tuple[str, ...] = ("baseline-mix", "baseline-nm")
-PE_BASELINE = "baseline-pe"
-ABLATIONS: tuple[tuple[str, str], ...] = (("cl", "cl-ce"),)
-"""``(arm, ablation)``: the ablation is the arm with one part switched off (CL without its feature term)."""
 PRIMARY_TEST = "corrected-t"
-WITHIN = "NM-M"
 COLUMNS: tuple[str, ...] = (
-    "family", "comparison", "model_a", "model_b", "subset", "test", "role", "primary", "effect", "ci_low",
-    "ci_high", "statistic", "p_raw", "p_adjusted", "adjustment", "p_holm", "p_bh", "reachable", "k", "n_train",
-    "n_test", "n_units", "note",
+    "family", "family_kind", "comparison", "model_a", "model_b", "subset", "test", "role", "primary", "effect",
+    "ci_low", "ci_high", "statistic", "p_raw", "p_adjusted", "adjustment", "p_holm", "p_bh", "reachable", "margin",
+    "k", "n_train", "n_test", "n_units", "budget_differs", "budget", "note",
 )
 ROLES: dict[str, str] = {
     "primary": "the family's declared test: read its adjusted p-value",
@@ -58,31 +52,9 @@ ROLES: dict[str, str] = {
     "posthoc-ungated": "post-hoc pair produced without Friedman's gate (posthoc_gate off)",
 }
 FoldSizes = Callable[[str | None], pd.DataFrame]
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """``model_a`` against ``model_b`` on ``subset`` ("NM" or "M"), or NM against M within one model
-    (``subset`` :data:`WITHIN`, ``model_a == model_b``). Effects are ``a - b``."""
-
-    model_a: str
-    model_b: str
-    subset: str
-
-    @property
-    def label(self) -> str:
-        if self.subset == WITHIN:
-            return f"{self.model_a}: NM vs M"
-        return f"{self.model_a} vs {self.model_b}"
-
-
-@dataclass(frozen=True)
-class Family:
-    """Comparisons adjusted together, and the tests to run on them (all pairwise tests if empty)."""
-
-    name: str
-    comparisons: tuple[Comparison, ...]
-    tests: tuple[str, ...] = ()
+__all__ = ["COLUMNS", "Comparison", "ComparisonConfig", "Family", "FoldSizes", "PE_BASELINE", "PRIMARY_TEST", "ROLES",
+           "comparison_table", "default_families", "family_rows", "friedman_rows", "paired_scores", "pick_baseline",
+           "posthoc_family", "run_family", "table5_methods"]
 
 
 @dataclass
@@ -92,11 +64,14 @@ class ComparisonConfig:
     Attributes
     ----------
     baseline
-        Model the methods are compared with; empty picks the first of :data:`BASELINES` present.
+        Baseline of Tables 3-4 for both NM and M; empty uses the view-matched baseline (the arm the
+        study records as the baseline for the view, :func:`interp.stats.families.view_baseline`).
     tests
-        Pairwise tests to run (registry names); empty runs all.
-    adjustment
-        Adjustment reported in ``p_adjusted``: ``"holm"`` or ``"bh"`` (both are always in the table).
+        Pairwise tests to run in the families that do not name theirs (registry names); empty runs
+        every default test.
+    margin
+        Non-inferiority margin in accuracy points: "keeps the non-masked accuracy" means loses less
+        than this against ``baseline-pe`` on PE-NM (one-sided, corrected standard error).
     min_folds
         Fewest paired folds that get a p-value from a test over folds: with 2 folds the t-test has
         1 degree of freedom and a lucky near-zero variance makes anything "significant"; below
@@ -112,7 +87,7 @@ class ComparisonConfig:
     baseline: str = ""
     tests: tuple[str, ...] = ()
     alpha: float = 0.05
-    adjustment: str = "holm"
+    margin: float = 2.0
     n_boot: int = 2000
     seed: int = 0
     confidence: float = 0.95
@@ -123,49 +98,32 @@ class ComparisonConfig:
 
 
 def pick_baseline(models: list[str], baseline: str = "") -> str | None:
-    """The configured baseline (checked), else baseline-mix, else baseline-nm, else None."""
-    if baseline:
-        if baseline not in models:
-            raise DataError(f"baseline {baseline!r} is not a model of the run ({', '.join(models)})")
-        return baseline
-    return next((name for name in BASELINES if name in models), None)
+    """The configured baseline (checked), else baseline-mix, else baseline-nm, else None (the audit's
+    single reference arm; the accuracy tables use the view-matched baseline of each view)."""
+    if baseline and baseline not in models:
+        raise DataError(f"baseline {baseline!r} is not a model of the run ({', '.join(models)})")
+    return baseline or next((name for name in FALLBACK_BASELINES if name in models), None)
 
 
-def table5_methods(models: list[str]) -> list[str]:
+def table5_methods(models: list[str], arms: Mapping[str, ArmInfo] | None = None) -> list[str]:
     """Models of the run compared with ``baseline-pe`` (Table 5): arms of roles ``ours`` and
     ``reference`` (CL, KD, RAN, SCAN), without ablations."""
-    ablated = {ablation for _, ablation in ABLATIONS}
-    methods = arm_names("ours") + arm_names("reference")
-    return [m for m in models if m in methods and m not in ablated and m != PE_BASELINE]
+    arms = arms or describe_arms({}, models)
+    return [m for m in models if m in arms and arms[m].role in ("ours", "reference") and m != PE_BASELINE]
 
 
-def default_families(models: list[str], baseline: str = "") -> list[Family]:
-    """The default families of the comparison table (the module docstring lists them)."""
-    chosen = pick_baseline(models, baseline)
-    families = []
-    if chosen is None:
-        log.info("no baseline model among %s: skipping the method-vs-baseline families", models)
-    else:
-        others = [m for m in models if m != chosen]
-        for subset in FULL_VIEWS:
-            families.append(Family(f"vs-{chosen}-{subset}", tuple(Comparison(m, chosen, subset) for m in others)))
-    if PE_BASELINE in models:
-        methods = table5_methods(models)
-        for subset in PE_VIEWS:
-            families.append(Family(f"vs-{PE_BASELINE}-{subset}",
-                                   tuple(Comparison(m, PE_BASELINE, subset) for m in methods)))
-    for arm, ablation in ABLATIONS:
-        if arm in models and ablation in models:
-            families.append(Family(f"ablation-{arm}-vs-{ablation}",
-                                   tuple(Comparison(arm, ablation, subset) for subset in PE_VIEWS)))
-    families.append(Family("NM-vs-M", tuple(Comparison(m, m, WITHIN) for m in models)))
-    return [family for family in families if family.comparisons]
+def default_families(models: list[str], baseline: str = "",
+                     arms: Mapping[str, ArmInfo] | None = None) -> list[Family]:
+    """The declared families (:func:`interp.stats.families.declared_families`) of the arms of ``models``;
+    ``arms`` from the study's ``study.json`` (:func:`interp.stats.families.describe_arms`), else from the names."""
+    described = describe_arms({}, models) if arms is None else {m: arms[m] for m in models if m in arms}
+    return declared_families(described, baseline)
 
 
 def posthoc_family(models: list[str], subset: str) -> Family:
     """Friedman's post-hoc: every pair of models over folds (corrected t primary, Wilcoxon), adjusted together."""
     return Family(f"posthoc-{subset}", tuple(Comparison(a, b, subset) for a, b in model_pairs(models)),
-                  (PRIMARY_TEST, "wilcoxon"))
+                  "exploratory", (PRIMARY_TEST, "wilcoxon"))
 
 
 def paired_scores(predictions: pd.DataFrame | None, scores: dict[tuple[str, str], pd.Series], sizes: FoldSizes,
@@ -216,7 +174,8 @@ def _matched_units(predictions: pd.DataFrame, comparison: Comparison) -> pd.Data
 
 
 def _run_test(name: str, data: PairedScores, config: ComparisonConfig, scale: float) -> tuple[dict, str]:
-    test = build_test(name, n_boot=config.n_boot, seed=config.seed, confidence=config.confidence)
+    test = build_test(name, n_boot=config.n_boot, seed=config.seed, confidence=config.confidence,
+                      margin=config.margin / scale)
     values = dict.fromkeys(("effect", "ci_low", "ci_high", "statistic", "p_raw"), math.nan)
     try:
         result = test.from_scores(data)
@@ -231,7 +190,7 @@ def _run_test(name: str, data: PairedScores, config: ComparisonConfig, scale: fl
 
 
 def run_family(name: str, comparisons: list[tuple[dict, PairedScores]], tests: tuple[str, ...],
-               config: ComparisonConfig, scale: float = 100.0) -> pd.DataFrame:
+               config: ComparisonConfig, scale: float = 100.0, kind: str = "exploratory") -> pd.DataFrame:
     """Every test on every comparison of one family, p-values adjusted within the family per test.
 
     Parameters
@@ -243,29 +202,43 @@ def run_family(name: str, comparisons: list[tuple[dict, PairedScores]], tests: t
         paired scores.
     tests
         Registry names of the pairwise tests to run; ``config.primary_test`` (else the first) is
-        the family's primary test (``primary``/``role`` columns), the others secondary.
+        the family's primary test (``primary``/``role`` columns), the others secondary. A test whose
+        ``min_folds`` is above a comparison's paired folds gives no row for it.
     scale
-        Factor applied to effects and intervals (100: accuracy in points).
+        Factor applied to effects, intervals and the margin (100: accuracy in points).
+    kind
+        The family's kind (:data:`interp.stats.families.FAMILY_KINDS`): the ``family_kind`` column and
+        the adjustment (Holm, or Benjamini-Hochberg for exploratory families) in ``p_adjusted``.
     """
     primary = config.primary_test if config.primary_test in tests else tests[0]
     rows = []
     for columns, data in comparisons:
         for test in tests:
+            if len(data.fold_a) < PAIRWISE_TESTS[test].min_folds:
+                continue
             values, note = _run_test(test, data, config, scale)
-            rows.append({"family": name, **columns, "test": test, "primary": test == primary,
+            rows.append({"family": name, "family_kind": kind, **columns, "test": test, "primary": test == primary,
                          "role": "primary" if test == primary else "secondary", "k": len(data.fold_a),
+                         "margin": config.margin if test == NONINFERIORITY_TEST else math.nan,
                          "n_train": data.n_train, "n_test": data.n_test, "n_units": len(data.correct_a),
-                         "note": note, **values})
-    return _adjust_family(pd.DataFrame(rows), name, config) if rows else pd.DataFrame()
+                         "note": "; ".join(part for part in (columns.get("note", ""), note) if part), **values})
+    return _adjust_family(pd.DataFrame(rows), name, config, KIND_ADJUSTMENT[kind]) if rows else pd.DataFrame()
 
 
-def family_rows(family: Family, predictions: pd.DataFrame, sizes: FoldSizes,
-                config: ComparisonConfig) -> pd.DataFrame:
-    """Rows of one family: every comparison x test, with p-values adjusted per test."""
+def family_rows(family: Family, predictions: pd.DataFrame, sizes: FoldSizes, config: ComparisonConfig,
+                arms: Mapping[str, ArmInfo] | None = None) -> pd.DataFrame:
+    """Rows of one family: every comparison x test, with p-values adjusted per test, and whether the
+    two arms' recorded budgets differ (``arms``, :func:`interp.stats.families.budget_note`)."""
     scores = _fold_accuracy(predictions)
-    comparisons = [({"comparison": c.label, "model_a": c.model_a, "model_b": c.model_b, "subset": c.subset},
-                    paired_scores(predictions, scores, sizes, c)) for c in family.comparisons]
-    frame = run_family(family.name, comparisons, family.tests or config.tests or tuple(PAIRWISE_TESTS), config)
+    comparisons = []
+    for c in family.comparisons:
+        differs, budget = budget_note(arms or {}, c)
+        columns = {"comparison": c.label, "model_a": c.model_a, "model_b": c.model_b, "subset": c.subset,
+                   "budget_differs": differs, "budget": budget,
+                   "note": f"training budgets differ ({budget})" if differs else ""}
+        comparisons.append((columns, paired_scores(predictions, scores, sizes, c)))
+    tests = family.tests or config.tests or default_tests()
+    frame = run_family(family.name, comparisons, tests, config, kind=family.kind)
     return frame.reindex(columns=list(COLUMNS))
 
 
@@ -275,7 +248,7 @@ def _fold_accuracy(predictions: pd.DataFrame) -> dict[tuple[str, str], pd.Series
     return {key: group.droplevel([0, 1]) for key, group in accuracy.groupby(level=[0, 1], sort=False)}
 
 
-def _adjust_family(frame: pd.DataFrame, name: str, config: ComparisonConfig) -> pd.DataFrame:
+def _adjust_family(frame: pd.DataFrame, name: str, config: ComparisonConfig, adjustment: str) -> pd.DataFrame:
     holm, bh = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
     reachable = np.ones(len(frame), dtype=bool)
     for test, positions in frame.groupby("test", sort=False).indices.items():
@@ -285,10 +258,10 @@ def _adjust_family(frame: pd.DataFrame, name: str, config: ComparisonConfig) -> 
         k = int(frame["k"].to_numpy()[positions].max())
         if present:
             reachable[positions] = check_family(name, test, build_test(test).minimum_pvalue(k), present, k,
-                                                config.alpha, config.adjustment)
+                                                config.alpha, adjustment)
     frame["p_holm"], frame["p_bh"], frame["reachable"] = holm, bh, reachable
-    frame["p_adjusted"] = holm if config.adjustment == "holm" else bh
-    frame["adjustment"] = config.adjustment
+    frame["p_adjusted"] = holm if adjustment == "holm" else bh
+    frame["adjustment"] = adjustment
     return frame
 
 
@@ -307,8 +280,9 @@ def friedman_rows(predictions: pd.DataFrame, config: ComparisonConfig) -> tuple[
             result, note = test(table[models]), ""
         except DataError as exc:
             result, note = None, str(exc)
-        rows.append({"family": "friedman", "comparison": "all models", "model_a": "", "model_b": "",
-                     "subset": subset, "test": test.name, "role": "omnibus", "primary": True, "statistic": result.statistic if result else math.nan,
+        rows.append({"family": "friedman", "family_kind": "exploratory", "comparison": "all models", "model_a": "",
+                     "model_b": "", "subset": subset, "test": test.name, "role": "omnibus", "primary": True,
+                     "statistic": result.statistic if result else math.nan,
                      "p_raw": result.pvalue if result else math.nan, "k": int(table[models].dropna().shape[0]),
                      "n_units": len(models), "note": note})
         if result is not None or not config.posthoc_gate:
@@ -316,10 +290,10 @@ def friedman_rows(predictions: pd.DataFrame, config: ComparisonConfig) -> tuple[
     if not rows:
         return pd.DataFrame(columns=list(COLUMNS)), families
     frame = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
-    frame["adjustment"] = config.adjustment
+    frame["adjustment"] = "holm"  # the gate of the post-hoc rows: Holm over the views
     frame["p_holm"], frame["p_bh"] = adjust(frame["p_raw"], "holm"), adjust(frame["p_raw"], "bh")
-    frame["p_adjusted"] = frame["p_holm" if config.adjustment == "holm" else "p_bh"]
-    frame["reachable"] = True
+    frame["p_adjusted"] = frame["p_holm"]
+    frame["reachable"], frame["budget_differs"], frame["budget"] = True, False, ""
     if config.posthoc_gate:
         rejected = set(frame.loc[frame["p_adjusted"] < config.alpha, "subset"])
         skipped = [f.name for f in families if f.name.removeprefix("posthoc-") not in rejected]
@@ -333,8 +307,8 @@ def friedman_rows(predictions: pd.DataFrame, config: ComparisonConfig) -> tuple[
 
 
 def comparison_table(predictions: pd.DataFrame, sizes: FoldSizes, models: list[str],
-                     config: ComparisonConfig | None = None,
-                     families: list[Family] | None = None) -> pd.DataFrame:
+                     config: ComparisonConfig | None = None, families: list[Family] | None = None,
+                     arms: Mapping[str, ArmInfo] | None = None) -> pd.DataFrame:
     """The one tidy table of comparisons (columns :data:`COLUMNS`; effects in accuracy points).
 
     Parameters
@@ -350,17 +324,21 @@ def comparison_table(predictions: pd.DataFrame, sizes: FoldSizes, models: list[s
         Options; defaults when None.
     families
         Families to test; :func:`default_families` (plus Friedman and its post-hoc) when None.
+    arms
+        The study's arms (:func:`interp.stats.families.describe_arms` of ``study.json``): roles,
+        ablations, view-matched baselines and budgets; described from the model names when None.
     """
     config = config or ComparisonConfig()
     frames = []
     if families is None:
-        families = default_families(models, config.baseline)
+        families = default_families(models, config.baseline, arms)
         if config.friedman:
             omnibus, posthoc = friedman_rows(predictions, config)
             frames.append(omnibus)
-            families = families + posthoc
-    for family in families:
-        frame = family_rows(family, predictions, sizes, config)
+            families = families + [without_declared(family, families) for family in posthoc]
+    check_unique(families)
+    for family in (family for family in families if family.comparisons):
+        frame = family_rows(family, predictions, sizes, config, arms)
         if family.name.startswith("posthoc-") and not frame.empty:
             frame["role"] = (np.where(frame["primary"], "posthoc", "secondary") if config.posthoc_gate
                              else "posthoc-ungated")

@@ -1,4 +1,5 @@
-"""Tests over fold scores: the corrected resampled t-test and the Wilcoxon signed-rank test.
+"""Tests over fold scores: the corrected resampled t-test, its one-sided non-inferiority form and the
+Wilcoxon signed-rank test.
 
 Fold scores are not independent: any two training sets of k-fold cross-validation share
 (k-2)/(k-1) of their images, so the plain paired t-test understates the variance and rejects
@@ -73,6 +74,61 @@ def corrected_resampled_ttest(
                       ci_low=mean - half, ci_high=mean + half, df=float(df))
 
 
+def noninferiority_ttest(
+    a: Sequence[float], b: Sequence[float], n_train: float, n_test: float, margin: float,
+    confidence: float = 0.95,
+) -> TestResult:
+    """One-sided non-inferiority test of ``a`` against ``b`` on the corrected standard error.
+
+    ``H0: mean(d) <= -margin`` (``a`` is worse than ``b`` by the margin or more) against
+    ``H1: mean(d) > -margin``, with ``d = a - b`` over ``k`` folds and Nadeau and Bengio's standard
+    error ``se = sqrt((1/k + n_test/n_train) var(d))`` (as :func:`corrected_resampled_ttest`):
+    ``t = (mean(d) + margin) / se`` referred to Student's t with ``k - 1`` degrees of freedom,
+    ``p = P(T >= t)``. Rejecting H0 at ``alpha`` is the same as the one-sided lower confidence bound
+    at ``1 - alpha`` lying above ``-margin``.
+
+    Parameters
+    ----------
+    a, b
+        Score of each fold for the two models, matched by fold (``b`` is the reference).
+    n_train, n_test
+        Training and test set sizes of one fold (means over folds when sizes differ).
+    margin
+        The largest loss still called "keeps the accuracy", on the scale of the scores (0.02 for
+        2 accuracy points); positive.
+    confidence
+        Level of the one-sided lower confidence bound (``ci_low``); ``ci_high`` is NaN.
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` (t), one-sided ``pvalue``, ``effect`` (mean difference), ``ci_low`` and ``df``.
+
+    References
+    ----------
+    Nadeau, C. and Bengio, Y. (2003). Machine Learning 52(3), 239-281. Piaggio, G. et al. (2012).
+    Reporting of noninferiority and equivalence randomized trials: extension of the CONSORT 2010
+    statement. JAMA 308(24), 2594-2604.
+    """
+    if not margin > 0:
+        raise DataError(f"the non-inferiority margin must be positive, got {margin} (set stats.margin)")
+    if n_train <= 0 or n_test <= 0:
+        raise DataError(f"n_train and n_test must be positive, got {n_train} and {n_test}")
+    d = _differences(a, b)
+    k = d.size
+    mean = float(d.mean())
+    se = math.sqrt((1.0 / k + n_test / n_train) * float(d.var(ddof=1)))
+    df = k - 1
+    shifted = mean + margin
+    if se == 0:
+        statistic = math.nan if shifted == 0 else math.copysign(math.inf, shifted)
+    else:
+        statistic = shifted / se
+    pvalue = math.nan if math.isnan(statistic) else float(stats.t.sf(statistic, df))
+    low = mean - float(stats.t.ppf(confidence, df)) * se
+    return TestResult(statistic=statistic, pvalue=pvalue, effect=mean, ci_low=low, df=float(df))
+
+
 def wilcoxon_folds(a: Sequence[float], b: Sequence[float]) -> TestResult:
     """Wilcoxon signed-rank test of paired fold scores (scipy, two-sided).
 
@@ -102,6 +158,25 @@ class CorrectedResampledTTest(PairwiseTest):
 
 
 @dataclass
+class NonInferiority(PairwiseTest):
+    """One-sided non-inferiority test over fold accuracies (see :func:`noninferiority_ttest`); runs
+    only in the families that ask for it."""
+
+    name = "noninferiority"
+    level = "folds"
+    assumptions = ("as corrected-t; one-sided: a small p says a loses less than the margin against b, a large "
+                   "p says nothing (not that a is worse)")
+    reference = "Nadeau and Bengio (2003), Machine Learning 52; Piaggio et al. (2012), JAMA 308 (CONSORT)"
+    default = False
+    margin: float = 0.02
+    confidence: float = 0.95
+
+    def from_scores(self, scores: PairedScores) -> TestResult:
+        return noninferiority_ttest(scores.fold_a, scores.fold_b, scores.n_train, scores.n_test, self.margin,
+                                    self.confidence)
+
+
+@dataclass
 class WilcoxonSignedRank(PairwiseTest):
     """Wilcoxon signed-rank test over fold accuracies (no normality, but no overlap correction)."""
 
@@ -111,6 +186,7 @@ class WilcoxonSignedRank(PairwiseTest):
                    "which overlapping training sets violate (anti-conservative)")
     reference = ("Wilcoxon (1945), Individual comparisons by ranking methods, Biometrics Bulletin 1; "
                  "Demsar (2006), JMLR 7")
+    min_folds = 6  # with 5 folds its two-sided p cannot go below 2 / 2**5 = 0.0625
 
     def from_scores(self, scores: PairedScores) -> TestResult:
         return wilcoxon_folds(scores.fold_a, scores.fold_b)

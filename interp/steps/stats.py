@@ -8,6 +8,7 @@ from interp import layout
 from interp.runs import Run
 from interp.stats import describe_tests
 from interp.stats.comparisons import ComparisonConfig, comparison_table
+from interp.stats.families import describe_arms
 from interp.steps import register
 from interp.steps.base import Step
 from interp.tables import evaluation_views, with_init
@@ -18,8 +19,9 @@ from trainers import rundir
 class StatsStep(Step):
     name = "stats"
     order = 20
-    description = ("method vs baseline on NM/M and (Table 5) vs baseline-pe on the PE views, cl vs cl-ce, NM vs M, "
-                   "Friedman + gated post-hoc; one primary test per family, Holm/BH adjusted")
+    description = ("declared families: confirmatory (ours vs baseline-pe on PE-M), Tables 3-5 vs the view-matched "
+                   "baseline, non-inferiority on PE-NM, mechanism (arm vs its ablation), exploratory (NM vs M, "
+                   "Friedman + gated post-hoc); one primary test per family, Holm (BH for exploratory)")
     Config = ComparisonConfig
 
     def inputs(self, run: Run) -> list[Path]:
@@ -27,6 +29,7 @@ class StatsStep(Step):
 
     def run(self, run: Run, config: ComparisonConfig, analysis: Path) -> list[Path]:
         predictions = evaluation_views(run.predictions(), run.manifest())
-        table = with_init(comparison_table(predictions, run.fold_sizes, run.models, config), run.inits())
+        arms = describe_arms(run.study, run.models)
+        table = with_init(comparison_table(predictions, run.fold_sizes, run.models, config, arms=arms), run.inits())
         return (layout.write_table(table, analysis, "comparisons")
                 + layout.write_table(describe_tests(), analysis, "tests"))

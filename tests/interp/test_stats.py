@@ -13,7 +13,7 @@ from scipy import stats as scipy_stats
 from interp.runs import open_run
 from interp.stats import (
     PAIRWISE_TESTS, UnderpoweredFamilyWarning, adjust, check_family, cluster_bootstrap_difference,
-    corrected_resampled_ttest, describe_tests, friedman_test, mcnemar_test, wilcoxon_folds,
+    clustered_mcnemar_test, corrected_resampled_ttest, describe_tests, friedman_test, wilcoxon_folds,
 )
 from interp.stats.comparisons import ComparisonConfig, comparison_table, default_families, pick_baseline
 from trainers.common.errors import DataError
@@ -62,17 +62,36 @@ def test_wilcoxon_matches_scipy_and_floor():
     assert math.isnan(wilcoxon_folds(A, A).pvalue)
 
 
-def test_mcnemar_on_a_known_table():
+def test_clustered_mcnemar_with_one_image_per_subject_is_mcnemar():
+    """Singleton clusters: sum_s (b_s - c_s)^2 = b + c, so X^2 is McNemar's (b - c)^2 / (b + c) (statsmodels,
+    no continuity correction)."""
+    from statsmodels.stats.contingency_tables import mcnemar
+
     # 50 both right, 12 only a right, 3 only b right, 35 both wrong.
     a = np.array([1] * 50 + [1] * 12 + [0] * 3 + [0] * 35, bool)
     b = np.array([1] * 50 + [0] * 12 + [1] * 3 + [0] * 35, bool)
-    exact = mcnemar_test(a, b)
-    assert exact.statistic == 3
-    assert exact.pvalue == pytest.approx(2 * (1 + 15 + 105 + 455) / 2 ** 15)
-    assert exact.effect == pytest.approx(0.09)
-    chi2 = mcnemar_test(a, b, exact=False)
-    assert chi2.statistic == pytest.approx((abs(12 - 3) - 1) ** 2 / 15)
-    assert chi2.pvalue == pytest.approx(scipy_stats.chi2.sf(64 / 15, 1))
+    result = clustered_mcnemar_test(a, b, np.arange(100))
+    plain = mcnemar([[50, 12], [3, 35]], exact=False, correction=False)
+    assert result.statistic == pytest.approx(81 / 15) == pytest.approx(plain.statistic)
+    assert result.pvalue == pytest.approx(plain.pvalue)
+    assert result.effect == pytest.approx(0.09)
+
+
+def test_clustered_mcnemar_against_a_hand_computation():
+    """Four subjects; per subject b_s - c_s = 2, 1, -1, 3 -> X^2 = 5^2 / (4 + 1 + 1 + 9) = 25/15 (Durkalski et al.
+    2003, equation 3). Pooled, the same images give McNemar (7 - 2)^2 / 9 = 25/9: clustering widens the test."""
+    rows = [("s1", 1, 0), ("s1", 1, 0), ("s1", 1, 1),
+            ("s2", 1, 0), ("s2", 0, 0),
+            ("s3", 0, 1), ("s3", 1, 1),
+            ("s4", 1, 0), ("s4", 1, 0), ("s4", 1, 0), ("s4", 0, 1), ("s4", 1, 0)]
+    subjects, a, b = (np.array(column) for column in zip(*rows))
+    result = clustered_mcnemar_test(a.astype(bool), b.astype(bool), subjects)
+    assert result.statistic == pytest.approx(25 / 15)
+    assert result.pvalue == pytest.approx(scipy_stats.chi2.sf(25 / 15, 1))
+    assert result.effect == pytest.approx((9 - 4) / 12)
+    assert math.isnan(clustered_mcnemar_test(a.astype(bool), a.astype(bool), subjects).pvalue)
+    with pytest.raises(DataError, match="subject"):
+        clustered_mcnemar_test(a.astype(bool), b.astype(bool), subjects[:3])
 
 
 def test_bootstrap_resamples_subjects_not_images():
@@ -126,7 +145,8 @@ def test_friedman_matches_scipy():
 
 def test_metadata_is_declared():
     table = describe_tests()
-    assert set(table["test"]) == {"corrected-t", "wilcoxon", "mcnemar", "subject-bootstrap", "friedman"}
+    assert set(table["test"]) == {"corrected-t", "noninferiority", "wilcoxon", "mcnemar-clustered",
+                                  "subject-bootstrap", "friedman"}
     assert table[["level", "assumptions", "direction", "reference"]].ne("").all().all()
     assert set(table["direction"]) <= {"higher", "lower"}
 
@@ -137,35 +157,49 @@ def test_default_families_and_baseline():
     with pytest.raises(DataError, match="baseline 'x'"):
         pick_baseline(["cl"], "x")
     names = [f.name for f in default_families(["baseline-nm", "cl", "kd"])]
-    assert names == ["vs-baseline-nm-NM", "vs-baseline-nm-M", "NM-vs-M"]
-    families = {f.name: f for f in default_families(["baseline-mix", "baseline-pe", "cl", "cl-ce", "kd", "ran"])}
-    assert list(families) == ["vs-baseline-mix-NM", "vs-baseline-mix-M", "vs-baseline-pe-PE-NM",
-                              "vs-baseline-pe-PE-M", "ablation-cl-vs-cl-ce", "NM-vs-M"]
-    table5 = families["vs-baseline-pe-PE-M"].comparisons
-    assert [(c.model_a, c.model_b, c.subset) for c in table5] == [(m, "baseline-pe", "PE-M") for m in ("cl", "kd", "ran")]
-    assert [c.subset for c in families["ablation-cl-vs-cl-ce"].comparisons] == ["PE-NM", "PE-M"]
+    assert {c.model_b for c in default_families(["baseline-nm", "cl"])[1].comparisons} == {"baseline-nm"}  # fallback
+    assert names == ["table3-NM", "table4-M", "NM-vs-M"]
+    families = {f.name: f for f in default_families(["baseline-nm", "baseline-m", "baseline-pe", "cl", "cl-ce",
+                                                     "kd", "kd-ce", "ran"])}
+    assert list(families) == ["table3-NM", "table4-M", "confirmatory-PE-M", "table5-PE-NM", "table5-PE-M",
+                              "noninferiority-PE-NM", "mechanism-PE-M", "exploratory-PE-NM", "NM-vs-M"]
+    assert {c.model_b for c in families["table3-NM"].comparisons} == {"baseline-nm"}  # view-matched
+    assert {c.model_b for c in families["table4-M"].comparisons} == {"baseline-m"}
+    pairs = lambda name: [(c.model_a, c.model_b, c.subset) for c in families[name].comparisons]  # noqa: E731
+    assert pairs("confirmatory-PE-M") == [("cl", "baseline-pe", "PE-M"), ("kd", "baseline-pe", "PE-M")]
+    assert pairs("table5-PE-M") == [("ran", "baseline-pe", "PE-M")]  # the confirmatory pairs are not repeated
+    assert pairs("mechanism-PE-M") == [("cl", "cl-ce", "PE-M"), ("kd", "kd-ce", "PE-M")]
+    assert families["noninferiority-PE-NM"].tests == ("noninferiority",)
+    kinds = {name: family.kind for name, family in families.items()}
+    assert kinds["confirmatory-PE-M"] == "confirmatory" and kinds["mechanism-PE-M"] == "mechanism"
+    assert kinds["NM-vs-M"] == "exploratory" and families["NM-vs-M"].adjustment == "bh"
 
 
 def test_comparison_table_on_known_run(known_run):
     run = open_run(known_run)
-    with pytest.warns(UnderpoweredFamilyWarning):  # 3 folds: Wilcoxon can never reach 0.05
-        table = comparison_table(run.predictions(), run.fold_sizes, run.models, ComparisonConfig(n_boot=200))
+    table = comparison_table(run.predictions(), run.fold_sizes, run.models, ComparisonConfig(n_boot=200))
     rows = table.set_index(["family", "comparison", "test"])
-    mcn = rows.loc[("vs-baseline-mix-NM", "cl vs baseline-mix", "mcnemar")]
-    assert mcn["p_raw"] == pytest.approx(2 * 0.5 ** 6) and mcn["effect"] == pytest.approx(100 / 7)
-    assert mcn["p_holm"] == pytest.approx(2 * 2 * 0.5 ** 6)  # family of two: cl and kd (kd p = 1)
-    assert rows.loc[("vs-baseline-mix-M", "cl vs baseline-mix", "mcnemar"), "p_raw"] == pytest.approx(2 * 0.5 ** 12)
-    boot = rows.loc[("vs-baseline-mix-NM", "cl vs baseline-mix", "subject-bootstrap")]
+    # cl is right on every image, baseline-mix misses fear (NM) and fear + disgust (M): one and two discordant
+    # images per subject, 6 subjects -> clustered X^2 = 6^2 / 6 = 12^2 / (6 * 2^2) = 6 on both views.
+    mcn = rows.loc[("table3-NM", "cl vs baseline-mix", "mcnemar-clustered")]
+    assert mcn["statistic"] == pytest.approx(6) and mcn["p_raw"] == pytest.approx(scipy_stats.chi2.sf(6, 1))
+    assert mcn["effect"] == pytest.approx(100 / 7) and mcn["family_kind"] == "table"
+    assert mcn["p_holm"] == pytest.approx(mcn["p_raw"])  # kd agrees with baseline-mix everywhere: NaN, not counted
+    assert rows.loc[("table4-M", "cl vs baseline-mix", "mcnemar-clustered"), "statistic"] == pytest.approx(6)
+    boot = rows.loc[("table3-NM", "cl vs baseline-mix", "subject-bootstrap")]
     assert boot["ci_low"] == pytest.approx(100 / 7) and boot["ci_high"] == pytest.approx(100 / 7)
-    within = rows.loc[("NM-vs-M", "baseline-mix: NM vs M", "mcnemar")]
-    assert within["p_raw"] == pytest.approx(2 * 0.5 ** 6) and within["n_units"] == 42
-    t = rows.loc[("vs-baseline-mix-NM", "cl vs baseline-mix", "corrected-t")]
+    within = rows.loc[("NM-vs-M", "baseline-mix: NM vs M", "mcnemar-clustered")]
+    assert within["statistic"] == pytest.approx(6) and within["n_units"] == 42
+    assert within["family_kind"] == "exploratory" and within["adjustment"] == "bh"
+    t = rows.loc[("table3-NM", "cl vs baseline-mix", "corrected-t")]
     assert t["k"] == 3 and t["n_train"] == 28 and t["n_test"] == 14
-    assert math.isnan(rows.loc[("vs-baseline-mix-NM", "kd vs baseline-mix", "corrected-t"), "p_raw"])
-    assert not rows.loc[("vs-baseline-mix-NM", "cl vs baseline-mix", "wilcoxon"), "reachable"]
+    assert math.isnan(rows.loc[("table3-NM", "kd vs baseline-mix", "corrected-t"), "p_raw"])
+    assert "wilcoxon" not in set(table["test"])  # 3 folds: below Wilcoxon's 6
+    assert table["budget"].isin(["not recorded", "same arm", ""]).all() and not table["budget_differs"].any()
     friedman = rows.loc[("friedman", "all models", "friedman")].set_index("subset")
     assert friedman["p_raw"].notna().all()
     rejected = set(friedman.index[friedman["p_adjusted"] < 0.05])  # post-hoc pairs only where Friedman rejects
     assert {f.removeprefix("posthoc-") for f in table["family"] if f.startswith("posthoc-")} == rejected
     assert (table.groupby(["family", "comparison", "subset"])["primary"].sum() == 1).all()
     assert set(table.loc[table["primary"] & (table["family"] != "friedman"), "test"]) == {"corrected-t"}
+    assert set(table["family_kind"]) <= {"confirmatory", "table", "mechanism", "exploratory"}

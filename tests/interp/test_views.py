@@ -89,16 +89,20 @@ def test_table5_and_ablation_use_pe_views_and_posthoc_rows_can_be_ungated(tmp_pa
     rules = {"baseline-mix": known_rule, "baseline-pe": known_rule, "cl": perfect_rule, "cl-ce": known_rule}
     run = open_run(write_run(tmp_path / "t5", rules, _broken_pairs()))
     views = evaluation_views(run.predictions(), run.manifest())
-    config = ComparisonConfig(tests=("corrected-t", "mcnemar"), n_boot=50, posthoc_gate=False)
-    with pytest.warns(UserWarning):
-        table = comparison_table(views, run.fold_sizes, run.models, config)
-    t5 = table[table["family"] == "vs-baseline-pe-PE-M"]
+    config = ComparisonConfig(tests=("corrected-t", "mcnemar-clustered"), n_boot=50, posthoc_gate=False)
+    table = comparison_table(views, run.fold_sizes, run.models, config)
+    t5 = table[table["family"] == "confirmatory-PE-M"]
     assert set(t5["model_a"]) == {"cl"} and set(t5["subset"]) == {"PE-M"}  # cl-ce is an ablation, not Table 5
     assert (t5["n_units"] == 40).all()  # matched images of complete validated pairs only
-    ablation = table[table["family"] == "ablation-cl-vs-cl-ce"]
-    assert set(ablation["subset"]) == {"PE-NM", "PE-M"} and set(ablation["model_b"]) == {"cl-ce"}
+    pairs = table[table["model_a"].isin(["cl", "cl-ce"]) & table["model_b"].isin(["cl", "cl-ce"])
+                  & table["subset"].isin(["PE-NM", "PE-M"])]
+    assert set(zip(pairs["family"], pairs["subset"])) == {("mechanism-PE-M", "PE-M"), ("exploratory-PE-NM", "PE-NM")}
     posthoc = table[table["family"].str.startswith("posthoc-")]
     assert not posthoc.empty and set(posthoc["role"]) == {"posthoc-ungated"}
-    within = table[(table["family"] == "NM-vs-M") & (table["test"] == "mcnemar")]
+    assert "cl vs cl-ce" in set(posthoc.loc[posthoc["subset"] == "M", "comparison"])  # declared only on the PE views
+    hypotheses = table[table["family"] != "friedman"].drop_duplicates(["family", "comparison", "subset"])
+    assert not hypotheses.assign(pair=[frozenset(p) for p in zip(hypotheses["model_a"], hypotheses["model_b"])])\
+        .duplicated(["pair", "subset", "test"]).any()  # each hypothesis in one family only
+    within = table[(table["family"] == "NM-vs-M") & (table["test"] == "mcnemar-clustered")]
     assert (within["n_units"] == 41).all()  # PE rows do not double the NM/M pairs
     assert set(table.loc[~table["primary"], "role"]) <= {"secondary", "posthoc-ungated"}
