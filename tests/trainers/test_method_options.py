@@ -130,3 +130,26 @@ def test_ran_and_scan_take_adam_from_the_optimizer_option() -> None:
         assert [(g["name"], g["lr"]) for g in optimizer.param_groups] == [("backbone", 1e-3), ("head", 1e-3)]
     with pytest.raises(DataError, match="optimizer 'rmsprop': use one of sgd, adam"):
         check_config(dataclasses.replace(config, methods={"scan": {"optimizer": "rmsprop"}}))
+
+
+def test_ran_and_scan_share_one_options_base_and_studies_with_the_older_order_still_match() -> None:
+    """RAN and SCAN options derive from ReferenceOptions; study.json recorded them in another order before,
+    and the resume check (config_differences) compares them by name."""
+    from trainers.config import config_differences
+    from trainers.methods.ran import RanOptions, ReferenceOptions
+    from trainers.methods.scan import ScanOptions
+
+    assert issubclass(RanOptions, ReferenceOptions) and issubclass(ScanOptions, ReferenceOptions)
+    older_ran = {"backbone": "resnet18", "weights": "study", "subset": "pe", "lr_backbone": 0.01, "lr_head": 0.01,
+                 "momentum": 0.9, "weight_decay": 1e-4, "decay_at": [0.3, 0.5, 0.8], "gamma": 0.1, "epochs": 0,
+                 "batch_size": 0, "optimizer": "sgd"}  # the field order of study.json files written before
+    assert dataclasses.asdict(RanOptions()) == older_ran and list(dataclasses.asdict(RanOptions())) != list(older_ran)
+    assert config_differences({"ran": older_ran}, {"ran": dataclasses.asdict(RanOptions())}) == []
+    scan = dataclasses.asdict(ScanOptions())
+    assert (scan["weights"], scan["lr_backbone"], scan["lr_head"], scan["weight_decay"], scan["gamma"]) == (
+        "none", 1e-4, 1e-2, 1e-3, 0.95)  # SCAN's reference defaults, redeclared over the shared fields
+    for options in (RanOptions, ScanOptions):
+        with pytest.raises(DataError, match="optimizer 'rmsprop'"):
+            options(optimizer="rmsprop")
+        with pytest.raises(DataError, match="subset 'all'"):
+            options(subset="all")

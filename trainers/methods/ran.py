@@ -59,21 +59,23 @@ def decay_milestones(epochs: int, fractions: list[float]) -> list[int]:
 
 
 @dataclass
-class RanOptions:
-    """RAN hyperparameters (preset table ``[methods.ran]``).
+class ReferenceOptions:
+    """The options RAN and SCAN share (each redeclares the defaults of its reference code).
 
-    ``weights``: ``"study"`` (the study's ``--weights``, e.g. MS-Celeb ResNet-18), ``"none"`` or a path.
-    ``epochs``/``batch_size``: 0 keeps the study's. ``optimizer``: ``"sgd"`` (the RAN paper's) or ``"adam"``.
+    ``weights``: ``"study"`` (the study's ``--weights``), ``"none"`` or a path. ``subset``: the training
+    images (:data:`trainers.methods.base.TRAINING_SUBSETS`). ``optimizer``: ``"sgd"`` (the papers') or
+    ``"adam"``, with ``lr_backbone``/``lr_head``, ``momentum`` (SGD only) and ``weight_decay``
+    (:func:`trainers.methods.base.reference_optimizer`); ``gamma``: the decay factor.
+    ``epochs``/``batch_size``: 0 keeps the study's. ``study.json`` records the fields base first; readers
+    take them by name, so studies written with the older order read and resume alike.
     """
 
-    backbone: str = "resnet18"
     weights: str = "study"
     subset: str = "pe"
     lr_backbone: float = 0.01
     lr_head: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 1e-4
-    decay_at: list[float] = field(default_factory=lambda: [0.3, 0.5, 0.8])
     gamma: float = 0.1
     epochs: int = 0
     batch_size: int = 0
@@ -82,6 +84,17 @@ class RanOptions:
     def __post_init__(self) -> None:
         check_subset(self.subset)
         check_optimizer(self.optimizer)
+
+
+@dataclass
+class RanOptions(ReferenceOptions):
+    """RAN hyperparameters (preset table ``[methods.ran]``): :class:`ReferenceOptions` with the RAN paper's
+    SGD (lr 0.01, weight decay 1e-4, x0.1 at ``decay_at`` fractions of the epochs), the ``backbone``;
+    ``weights`` ``"study"`` is e.g. the MS-Celeb ResNet-18.
+    """
+
+    backbone: str = "resnet18"
+    decay_at: list[float] = field(default_factory=lambda: [0.3, 0.5, 0.8])
 
 
 @register_method("ran", role="reference")

@@ -30,40 +30,34 @@ from torch import nn
 from trainers.config import TrainConfig
 from trainers.common.errors import DataError
 from trainers.methods import register_method
-from trainers.methods.base import (Batch, Method, Prediction, StepOutput, TrainingSet, check_optimizer, check_subset,
-                                   reference_optimizer)
-from trainers.methods.ran import resolve_weights, specialised_config
+from trainers.methods.base import Batch, Method, Prediction, StepOutput, TrainingSet, reference_optimizer
+from trainers.methods.ran import ReferenceOptions, resolve_weights, specialised_config
 from trainers.models.scan import check_trunk, scan_cci_loss
 
 PICKLE_SUFFIX = ".pkl"
 
 
 @dataclass
-class ScanOptions:
-    """SCAN + CCI hyperparameters (preset table ``[methods.scan]``); ``epochs``/``batch_size`` 0: the study's.
-
-    ``optimizer``: ``"sgd"`` (the reference's) or ``"adam"`` (``quick``: learns from random initialisation).
+class ScanOptions(ReferenceOptions):
+    """SCAN + CCI hyperparameters (preset table ``[methods.scan]``): :class:`ReferenceOptions` with the
+    reference code's SGD (trunk 1e-4, heads 1e-2, weight decay 1e-3, x0.95 a epoch), random initialisation
+    by default, and SCAN's own options; ``optimizer`` ``"adam"``: ``quick`` (learns from random
+    initialisation).
     """
 
+    weights: str = "none"
+    lr_backbone: float = 1e-4
+    lr_head: float = 1e-2
+    weight_decay: float = 1e-3
+    gamma: float = 0.95
     shared: bool = False
     separate_quadrant_heads: bool = False
     trunk: str = "resnet50"
-    weights: str = "none"
     trust_pickle: bool = False
-    subset: str = "pe"
     balanced: bool = True
-    lr_backbone: float = 1e-4
-    lr_head: float = 1e-2
-    momentum: float = 0.9
-    weight_decay: float = 1e-3
-    gamma: float = 0.95
-    epochs: int = 0
-    batch_size: int = 0
-    optimizer: str = "sgd"
 
     def __post_init__(self) -> None:
-        check_subset(self.subset)
-        check_optimizer(self.optimizer)
+        super().__post_init__()
         check_trunk(self.trunk)
 
 
