@@ -37,57 +37,28 @@ def pool_map(features: torch.Tensor, classifier_input: str) -> torch.Tensor:
     return torch.flatten(nn.functional.adaptive_avg_pool2d(features, 1), 1)
 
 
-class ResNetClassifier(nn.Module):
-    """A torchvision ResNet body, global average pooling (:func:`pool_map`) and a linear head."""
+class PooledClassifier(nn.Module):
+    """A torchvision body, the global average of its last map (:func:`pool_map`) as the embedding, a head.
 
-    def __init__(self, backbone: torchvision.models.ResNet, num_classes: int, classifier_input: str = "pooled") -> None:
+    Subclasses build the ``backbone`` and ``head`` and say how the last map is computed (:meth:`features`)
+    and which layers Grad-CAM may use (``gradcam_layer``, the default, and ``gradcam_layers``, deepest
+    first); pooling, embedding and the forward pass are shared.
+    """
+
+    gradcam_layer: str
+    gradcam_layers: tuple[str, ...]
+
+    def __init__(self, backbone: nn.Module, embedding_dim: int, head: nn.Module, classifier_input: str) -> None:
         super().__init__()
         check_classifier_input(classifier_input)
         self.classifier_input = classifier_input
-        self.embedding_dim = backbone.fc.in_features
-        backbone.fc = nn.Identity()
+        self.embedding_dim = embedding_dim
         self.backbone = backbone
-        self.head = nn.Linear(self.embedding_dim, num_classes)
-        self.gradcam_layer = "backbone.layer4"
-        self.gradcam_layers = ("backbone.layer4", "backbone.layer3", "backbone.layer2")  # strides 32, 16, 8
+        self.head = head
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The layer4 map, ``(B, 512 or 2048, H/32, W/32)``."""
-        net = self.backbone
-        x = net.maxpool(net.relu(net.bn1(net.conv1(x))))
-        return net.layer4(net.layer3(net.layer2(net.layer1(x))))
-
-    def pool(self, features: torch.Tensor) -> torch.Tensor:
-        """The head's input from a layer4 map (see ``classifier_input``)."""
-        return pool_map(features, self.classifier_input)
-
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Globally pooled layer4 features."""
-        return self.pool(self.features(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits."""
-        return self.head(self.embed(x))
-
-
-class MobileNetClassifier(nn.Module):
-    """torchvision MobileNetV2 features, global average pooling, dropout and a linear head."""
-
-    def __init__(self, num_classes: int, dropout: float = 0.2, classifier_input: str = "pooled") -> None:
-        super().__init__()
-        check_classifier_input(classifier_input)
-        self.classifier_input = classifier_input
-        backbone = torchvision.models.mobilenet_v2(weights=None)
-        self.embedding_dim = backbone.last_channel
-        backbone.classifier = nn.Identity()
-        self.backbone = backbone
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.embedding_dim, num_classes))
-        self.gradcam_layer = "backbone.features.18"
-        self.gradcam_layers = ("backbone.features.18", "backbone.features.13", "backbone.features.6")
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last 1280-channel map, ``(B, 1280, H/32, W/32)``."""
-        return self.backbone.features(x)
+        """The last map, ``(B, C, H/32, W/32)``."""
+        raise NotImplementedError
 
     def pool(self, features: torch.Tensor) -> torch.Tensor:
         """The head's input from the last map (see ``classifier_input``)."""
@@ -100,6 +71,41 @@ class MobileNetClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits."""
         return self.head(self.embed(x))
+
+
+class ResNetClassifier(PooledClassifier):
+    """A torchvision ResNet body (``fc`` removed), global average pooling and a linear head."""
+
+    gradcam_layer = "backbone.layer4"
+    gradcam_layers = ("backbone.layer4", "backbone.layer3", "backbone.layer2")  # strides 32, 16, 8
+
+    def __init__(self, backbone: torchvision.models.ResNet, num_classes: int, classifier_input: str = "pooled") -> None:
+        embedding_dim = backbone.fc.in_features
+        backbone.fc = nn.Identity()
+        super().__init__(backbone, embedding_dim, nn.Linear(embedding_dim, num_classes), classifier_input)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer4 map, ``(B, 512 or 2048, H/32, W/32)``."""
+        net = self.backbone
+        x = net.maxpool(net.relu(net.bn1(net.conv1(x))))
+        return net.layer4(net.layer3(net.layer2(net.layer1(x))))
+
+
+class MobileNetClassifier(PooledClassifier):
+    """torchvision MobileNetV2 features, global average pooling, dropout and a linear head."""
+
+    gradcam_layer = "backbone.features.18"
+    gradcam_layers = ("backbone.features.18", "backbone.features.13", "backbone.features.6")
+
+    def __init__(self, num_classes: int, dropout: float = 0.2, classifier_input: str = "pooled") -> None:
+        backbone = torchvision.models.mobilenet_v2(weights=None)
+        backbone.classifier = nn.Identity()
+        head = nn.Sequential(nn.Dropout(dropout), nn.Linear(backbone.last_channel, num_classes))
+        super().__init__(backbone, backbone.last_channel, head, classifier_input)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last 1280-channel map, ``(B, 1280, H/32, W/32)``."""
+        return self.backbone.features(x)
 
 
 @register_model("resnet18")
