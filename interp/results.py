@@ -174,6 +174,21 @@ class Results:
         """The statistical tests used: name, assumptions, reference."""
         return self.table("tests")
 
+    def calibration(self, folds: bool = False) -> pd.DataFrame:
+        """Calibration per arm and subset (NM, M) over folds: ``ece_mean``, ``brier_mean``, ``confidence_mean``,
+        ``accuracy_mean`` with sd and corrected interval; ``folds=True`` gives one row per arm, subset and fold."""
+        return self.table("calibration_folds" if folds else "calibration")
+
+    def reliability(self) -> pd.DataFrame:
+        """The reliability diagram's numbers per arm and subset, pooled over folds: one row per confidence
+        bin (``lower``, ``upper``, ``count``, mean ``confidence``, ``accuracy``)."""
+        return self.table("reliability")
+
+    def predicted_classes(self) -> pd.DataFrame:
+        """Per arm, subset and class: true and predicted counts and shares (``excess`` = predicted share -
+        true share), pooled over folds: which classes masked faces collapse onto."""
+        return self.table("predicted_classes")
+
     def embedding_projections(self) -> pd.DataFrame:
         """2-D t-SNE/UMAP coordinates of the projected validation images (one row per method and image)."""
         return self.table("embedding_projections")
@@ -229,6 +244,28 @@ class Results:
     def attention_comparisons(self, method: str | None = None) -> pd.DataFrame:
         """Fold tests of the mask fraction (and other metrics) of each arm against the baseline."""
         return self.table("attention_comparisons", method)
+
+    def attention_shift(self, method: str | None = None, pairs: bool = False) -> pd.DataFrame:
+        """The attention-shift tests: per family, ``quantity`` (``shift``: d = U(M) - U(NM); ``learned``: d
+        minus the randomised networks' d; ``did``: d(arm) - d(reference) on the same pairs;
+        ``shift-correct-both``), arm and class: effect, corrected-t CI and p, sign-flip p, subject-bootstrap
+        CI, the null band, the content map's d. ``pairs=True``: one row per model, fold and NM/M pair."""
+        return self.table("attention_shift_pairs" if pairs else "attention_shift", method)
+
+    def attention_null(self, method: str | None = None) -> pd.DataFrame:
+        """Per arm, subset and metric (every region metric, the shift index, ``shift_d``): the trained maps'
+        mean beside the mean and 2.5-97.5% band of fully randomised networks (``null_draws`` per fold)."""
+        return self.table("attention_null", method)
+
+    def attention_layers(self, method: str | None = None) -> pd.DataFrame:
+        """Where each arm's maps come from, as the audit recorded it once (``audit.json`` ``layers``): ``model``,
+        ``layer`` (Grad-CAM's target), ``grid_h``/``grid_w`` (the maps' native size; empty for pixel maps),
+        ``input_size``, ``map_kind``. Empty for an audit written before the record existed."""
+        layers = self.audit(method).get("layers") or {}
+        rows = [{"model": model, "layer": info.get("layer"), "grid_h": (info.get("grid") or [None, None])[0],
+                 "grid_w": (info.get("grid") or [None, None])[1], "input_size": info.get("input_size"),
+                 "map_kind": info.get("map_kind")} for model, info in layers.items()]
+        return pd.DataFrame(rows, columns=["model", "layer", "grid_h", "grid_w", "input_size", "map_kind"])
 
     def sanity(self, check: str, method: str | None = None) -> pd.DataFrame:
         """A sanity-check table: ``randomisation``, ``randomisation_summary``, ``randomisation_check``

@@ -120,6 +120,9 @@ class Attributor(ABC):
         self.channels_last = channels_last
         self.bf16 = bf16
         self._scorer = _Scorer(model)
+        self.grid: tuple[int, int] | None = None
+        """The maps' native grid before upsampling (Grad-CAM: its target layer's map), once known;
+        ``None`` for maps made at the input's own pixels."""
         self._saved: dict[str, Any] | None = None
         self._method: Any = None
 

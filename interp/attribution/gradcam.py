@@ -60,6 +60,7 @@ class GradCam(Attributor):
             self.layer_name = self._choose_layer(batch[:1])
             self._method = LayerGradCam(self._scorer, self.layer())
         coarse = self._method.attribute(batch, target=target, relu_attributions=False)
+        self.grid = (int(coarse.shape[-2]), int(coarse.shape[-1]))
         if min(coarse.shape[-2:]) < 3 and (str(self.layer_name), batch.shape[-1]) not in _WARNED:
             _WARNED.add((str(self.layer_name), batch.shape[-1]))  # once per layer and size, not per batch
             log.warning("%s is %dx%d at %d px input: Grad-CAM cannot localise at this resolution and region "

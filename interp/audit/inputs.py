@@ -9,7 +9,7 @@ evidence maps (the demo dataset has them) are the files named in the manifest's 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from PIL import Image
 
 from interp.audit.coverage import ESTIMATED, EXACT, NONE
 from interp.audit.sanity import evidence_to_input_frame
+from interp.regions import face_axes
 from interp.regions.areas import AREAS, Geometry
 from interp.regions.geometry import region_masks
 from trainers.data.cache import InputFrame, crop_box, input_frames, load_images
@@ -29,6 +30,9 @@ from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
 
+OWN, PARTNER, NO_ANCHOR = "own", "partner", "none"
+"""Where an image's mouth and lower-face regions come from (the ``anchor`` column of the audit)."""
+
 
 @dataclass
 class Selection:
@@ -37,7 +41,7 @@ class Selection:
     Attributes
     ----------
     image_ids, labels, masked
-        Per image: id, true class index, masked flag.
+        Per image: id, true class index (-1 for an unlabelled image), masked flag.
     images
         ``(n, size, size, 3)`` uint8.
     regions
@@ -51,6 +55,10 @@ class Selection:
         its own landmarks, by ``data faces`` or, without a polygon in the manifest, here) or ``none``.
     has_landmarks
         Per image: whether it has landmarks.
+    anchors
+        Per image, where its ``mouth`` and ``lower_face`` regions come from: ``own`` (its own landmarks),
+        ``partner`` (a masked photo: its unmasked partner's landmarks moved onto it by the similarity
+        transform that best fits the partner's eye landmarks to its own) or ``none`` (no landmarks).
     """
 
     image_ids: list[str]
@@ -62,6 +70,7 @@ class Selection:
     frames: list[InputFrame]
     polygon_sources: list[str]
     has_landmarks: np.ndarray
+    anchors: list[str]
 
 
 class RunImages:
@@ -79,6 +88,9 @@ class RunImages:
         self.manifest = Manifest(table, root)
         self._row = {image_id: row for row, image_id in enumerate(self.manifest.table["image_id"])}
         self._arrays: dict[tuple[int, bool], np.ndarray] = {}
+        table = self.manifest.table
+        self._unmasked = {pair: row for row, (pair, masked) in enumerate(zip(table["pair_id"], table["masked"]))
+                          if pair and not bool(masked)}  # pair id -> manifest row of its unmasked image
 
     def row(self, image_id: str) -> int:
         """Manifest row of an image id (DataError when the run's manifest lacks it)."""
@@ -97,17 +109,20 @@ class RunImages:
         frames = input_frames(self.manifest, rows, size, face_crop)
         polygons: list[np.ndarray | None] = []
         sources: list[str] = []
+        anchors: list[str] = []
         regions: dict[str, list[np.ndarray]] = {name: [] for name in AREAS}
         for (_, record), frame in zip(table.iterrows(), frames):
             geometry, source = self._geometry(record, frame)
+            geometry, anchor = self._anchored(record, geometry, size, face_crop)
             for name, region in region_masks(geometry, size, (size, size)).items():
                 regions[name].append(region)
             polygons.append(geometry.mask_polygon)
             sources.append(source)
+            anchors.append(anchor)
         empty = np.zeros((0, size, size), dtype=bool)
         return Selection(
             image_ids=list(image_ids),
-            labels=table["label"].map(CLASSES.index).to_numpy(),
+            labels=table["label"].map(lambda name: CLASSES.index(name) if name else -1).to_numpy(),  # -1: unlabelled
             masked=table["masked"].to_numpy(dtype=bool),
             images=np.asarray(self._arrays[key][rows]),
             regions={name: np.stack(stack) if stack else empty for name, stack in regions.items()},
@@ -115,7 +130,43 @@ class RunImages:
             frames=frames,
             polygon_sources=sources,
             has_landmarks=(table["landmarks"] != "").to_numpy(dtype=bool),
+            anchors=anchors,
         )
+
+    def _anchored(self, record: pd.Series, geometry: Geometry, size: int, face_crop: bool) -> tuple[Geometry, str]:
+        """A masked photo's geometry with its lower face drawn from its unmasked partner, and the anchor used.
+
+        The partner's landmarks (same layout) are mapped into the partner's own input frame, then moved
+        onto this face by the similarity transform fitting the partner's eye landmarks to this image's
+        (:func:`interp.regions.face_axes.similarity`). Without a partner with landmarks of the same
+        layout the image keeps its own landmarks (``own``).
+        """
+        if geometry.landmarks is None or geometry.layout is None:
+            return geometry, NO_ANCHOR
+        partner = self._partner(record) if bool(record["masked"]) else None
+        if partner is None:
+            return geometry, OWN
+        row, landmarks = partner
+        try:
+            layout = resolve_layout(self.manifest.table.iloc[row]["landmark_layout"], landmarks)
+        except DataError:
+            return geometry, OWN
+        if layout.name != geometry.layout.name:
+            return geometry, OWN
+        moved = input_frames(self.manifest, [row], size, face_crop)[0].map(landmarks)
+        eyes = face_axes.EYES
+        transform = face_axes.similarity(layout.points(moved, *eyes), layout.points(geometry.landmarks, *eyes))
+        return replace(geometry, lower_landmarks=face_axes.apply(transform, moved)), PARTNER
+
+    def _partner(self, record: pd.Series) -> tuple[int, np.ndarray] | None:
+        """Manifest row and landmarks of the unmasked image of ``record``'s pair (None when there is none)."""
+        if not record["pair_id"]:
+            return None
+        row = self._unmasked.get(record["pair_id"])
+        if row is None:
+            return None
+        landmarks = self._points(self.manifest.table.iloc[row], "landmarks")
+        return None if landmarks is None else (row, landmarks)
 
     def _geometry(self, record: pd.Series, frame: InputFrame) -> tuple[Geometry, str]:
         """The image's geometry in the input frame and where its mask polygon came from."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import zlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -93,7 +94,10 @@ def _split(members: list[tuple[str, nn.Module]], prefix: str) -> list[tuple[str,
     return list(groups.items())
 
 
-def _randomise(modules: list[nn.Module], seed: int) -> None:
+def randomise(modules: list[nn.Module], seed: int) -> None:
+    """Re-initialise ``modules`` in place (their ``reset_parameters``, else N(0, 0.02)), seeded with ``seed``
+    without touching the global random state. Callers derive ``seed`` from the model and fold
+    (:func:`draw_seed`) so that every fold and arm gets its own random network."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for module in modules:
@@ -102,6 +106,13 @@ def _randomise(modules: list[nn.Module], seed: int) -> None:
             else:
                 for parameter in module.parameters(recurse=False):
                     nn.init.normal_(parameter, std=0.02)
+
+
+def draw_seed(*keys: int | str) -> int:
+    """A 32-bit seed from any keys (the audit's seed, model name, fold, stage or draw): different keys give
+    independent seeds (numpy ``SeedSequence``; strings enter by their CRC-32)."""
+    entropy = [zlib.crc32(key.encode()) if isinstance(key, str) else int(key) for key in keys]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
 def randomisation_curve(model: nn.Module, images: torch.Tensor, *, method: str = "gradcam",
@@ -137,7 +148,7 @@ def randomisation_curve(model: nn.Module, images: torch.Tensor, *, method: str =
     rows = [{"stage": 0, "layer": "(trained)", "image": i, "spearman": 1.0, "spearman_abs": 1.0, "ssim": 1.0,
              **{name: float(values[i]) for name, values in scores.items()}} for i in range(len(images))]
     for stage, (layer, group) in enumerate(randomisation_stages(model, max_stages), start=1):
-        _randomise([modules[names[id(m)]] for m in group], seed + stage)
+        randomise([modules[names[id(m)]] for m in group], draw_seed(seed, stage))
         with create(method, copy_model, batch_size=batch_size, **(settings or {})) as attributor:
             maps = attributor.attribute(images, target=trained.targets).maps
         scores = _scores(maps, regions)

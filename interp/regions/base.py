@@ -17,14 +17,19 @@ import numpy as np
 Direction = Literal["higher", "lower", "neutral"]
 TIE_TOLERANCE = 1e-6
 """Relative tolerance (of the map's peak) within which two attribution values count as tied."""
+MIN_POSITIVE_SHARE = 0.05
+"""Minimum evidence: a map whose positive mass is below this share of its absolute mass scores NaN on
+every metric (a map all negative but for one tiny positive pixel would otherwise score 1.0 on the
+region holding that pixel)."""
 
 
 class RegionMetric(ABC):
     """Score ``(N, H, W)`` attribution maps against ``(N, H, W)`` boolean regions.
 
     Every metric reads the positive part of the map (the evidence *for* the target class). Scores
-    are NaN where a metric is undefined for an image (empty region, no positive attribution, e.g.
-    an all-negative map), so that aggregation can skip them explicitly.
+    are NaN where a metric is undefined for an image (empty region, too little positive attribution:
+    below :data:`MIN_POSITIVE_SHARE` of the map's absolute mass, e.g. an all-negative map), so that
+    aggregation can skip them explicitly.
     """
 
     name: ClassVar[str]
@@ -60,7 +65,7 @@ class RegionMetric(ABC):
                 "must both be (N, H, W) with the same shape; rasterise the region at the map size"
             )
         with np.errstate(invalid="ignore", divide="ignore"):
-            scores = self.score(maps, masks)
+            scores = np.where(enough_evidence(maps), self.score(maps, masks), np.nan)
         return scores[0] if single else scores
 
     @abstractmethod
@@ -82,6 +87,20 @@ class RegionMetric(ABC):
 def positive_mass(attributions: np.ndarray) -> np.ndarray:
     """Positive part of each map, ``max(a, 0)``: the evidence *for* the target class."""
     return np.clip(attributions, 0.0, None)
+
+
+def positive_share(attributions: np.ndarray) -> np.ndarray:
+    """Per ``(N, H, W)`` map: positive mass over absolute mass (NaN for an all-zero map)."""
+    maps = np.asarray(attributions, dtype=np.float64)
+    absolute = np.abs(maps).sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(absolute > 0, positive_mass(maps).sum(axis=(1, 2)) / absolute, np.nan)
+
+
+def enough_evidence(attributions: np.ndarray) -> np.ndarray:
+    """Per map: whether its positive share reaches :data:`MIN_POSITIVE_SHARE` (False for an all-zero map)."""
+    share = positive_share(attributions)
+    return np.nan_to_num(share, nan=-1.0) >= MIN_POSITIVE_SHARE
 
 
 def fraction_inside(attributions: np.ndarray, regions: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from PIL import Image
 from torch import nn
 
 from interp.audit.aggregate import BaselineTest, compare_to_baseline, fold_means, summarise
-from interp.audit.overlays import RIGHT, WRONG, contact_sheet, overlay, save_png
+from interp.audit.overlays import RIGHT, WRONG, labelled_grid, overlay, save_png
 from interp.audit.sanity import (
     consistency_pairs, evidence_agreement, evidence_to_input_frame, faithfulness, map_similarity,
     randomisation_curve, randomisation_stages,
@@ -175,9 +175,15 @@ def test_overlay_border_outline_and_sheet(tmp_path):
     assert tuple(right[1, 32]) == RIGHT and tuple(wrong[1, 32]) == WRONG
     assert right[16, 32].min() > 200  # the white mask outline (top edge at y = 8 * 2)
     assert right[10, 10, 0] > right[50, 50, 0]  # heat (red end of jet) top-left, not bottom-right
-    sheet = contact_sheet([Image.fromarray(right), Image.fromarray(wrong)], ["a", "b"], columns=2)
+    images = pd.DataFrame({"model": ["cl", "cl"], "image_id": ["s1_m", "s1"], "label": ["happy", "happy"],
+                           "pred": ["happy", "sad"], "masked": [True, False], "correct": [True, False],
+                           "pair_id": ["p1", "p1"]})
+    sheet = labelled_grid(images, {("cl", "s1_m"): Image.fromarray(right), ("cl", "s1"): Image.fromarray(wrong)})
     path = save_png(sheet, tmp_path / "sheet.png")
-    assert Image.open(path).size == (128, 64 + 14)
+    width, height = Image.open(path).size
+    assert width > 128 and height > 64  # two tiles plus the arm's label column and the header row
+    pixels = np.asarray(Image.open(path))
+    assert (pixels[:, : width - 128] < 100).any()  # the row label is drawn left of the tiles
 
 
 # -- the analysis step on a tiny run directory with real checkpoints ----------------------------
@@ -228,7 +234,7 @@ def test_attributions_step_writes_the_audit_and_skips_when_up_to_date(tmp_path, 
     monkeypatch.setenv("MASKFER_CACHE", str(tmp_path / "cache"))
     run = _write_run(tmp_path)
     options = {"attributions": {"max_images": "4", "sanity_images": "2", "randomisation_stages": "2",
-                                "overlay_pairs": "1", "map_size": "12"}}
+                                "overlay_pairs": "1", "map_size": "12", "null_draws": "3"}}
     result = analyze(run, only=["attributions"], options=options)
     assert result.ran == ["attributions"]
     out = run / "analysis" / "attributions" / "gradcam"
@@ -256,8 +262,11 @@ def test_attributions_step_writes_the_audit_and_skips_when_up_to_date(tmp_path, 
     assert reference["mask_share"].between(0.2, 0.25).all() and reference["randomised_mask_fraction"].notna().any()
     assert set(summary["init"]) == {"random"}
     assert set(pd.read_csv(out / "comparisons.csv")["comparison"]) == {"cl vs baseline-mix"}
-    assert images["evidence_fraction"].notna().all()  # evidence maps found through the manifest
-    assert "images.parquet" in json.loads((out / "audit.json").read_text())["files"]
+    scored = images["positive_share"] > 0  # the true class's map of the tiny untrained model may be all negative
+    assert scored.any() and images.loc[scored, "evidence_fraction"].notna().all()  # evidence maps found via the manifest
+    record = json.loads((out / "audit.json").read_text())
+    assert "images.parquet" in record["files"]
+    _check_shift_outputs(out, images, record)
     again = analyze(run, only=["attributions"], options=options)
     assert again.skipped == ["attributions"] and not again.ran
 
@@ -270,3 +279,23 @@ def test_choose_images_keeps_pairs_whole():
     assert choose_images(table, 3) == ["a-n", "a-m", "b-n"]
     assert choose_images(table, 4) == ["a-n", "a-m", "b-n"]  # the c pair would be split: left out
     assert choose_images(table.iloc[::-1].reset_index(drop=True), 1) == ["c-m"]  # a pair larger than the cap
+
+
+def _check_shift_outputs(out: Path, images: pd.DataFrame, record: dict) -> None:
+    """The attention-shift tables and the layer record of the attributions step on the tiny run."""
+    assert (images["target"] == images["label"]).all()  # the true class is the default target
+    assert {"anchor", "positive_share", "share_upper", "share_lower", "shift_index", "content_index"} <= set(images)
+    assert set(images.loc[images["masked"], "anchor"]) == {"partner"} and set(images.loc[~images["masked"], "anchor"]) == {"own"}
+    pairs = pd.read_parquet(out / "shift_pairs.parquet")
+    assert len(pairs) == 2 * 2  # models x folds x one pair
+    assert np.allclose(pairs["d"], pairs["u_m"] - pairs["u_nm"], equal_nan=True)
+    shift = pd.read_parquet(out / "shift.parquet")
+    assert {"shift", "learned", "shift-correct-both", "did"} <= set(shift["quantity"])
+    did = shift[shift["quantity"] == "did"]
+    assert list(did["model"]) == ["cl"] and list(did["reference"]) == ["baseline-mix"]
+    assert set(shift["family_kind"]) <= {"confirmatory", "table", "mechanism", "exploratory"}
+    assert shift.loc[shift["quantity"] == "shift", "n_draws"].between(1, 3).all()  # draws with a defined effect
+    null = pd.read_parquet(out / "null.parquet")
+    assert {"mask_fraction", "shift_index", "shift_d"} <= set(null["metric"]) and null["n_draws"].max() == 3
+    layers = record["layers"]
+    assert set(layers) == {"baseline-mix", "cl"} and all(len(info["grid"]) == 2 for info in layers.values())

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from interp.audit.pipeline import null_references
+from interp.audit.summaries import null_references
 from interp.audit.sampling import stratified_sample
 from interp.audit.sanity import HELD_OUT, MIXED, TRAINED, consistency_pairs, randomisation_check, randomisation_stages
 
@@ -79,7 +79,7 @@ def test_consistency_pairs_label_held_out_and_trained_images():
 def test_null_references_beside_mask_share():
     images = pd.DataFrame({"model": "cl", "fold": [0, 0, 1, 1], "image_id": ["a-n", "a-m", "b-n", "b-m"],
                            "label": ["happy", "happy", "sad", "sad"], "masked": [False, True, False, True],
-                           "mask_share": [0.2, 0.2, 0.4, 0.4]})
+                           "mask_share": [0.2, 0.2, 0.4, 0.4], "mask_fraction": [0.1, 0.2, 0.3, 0.4]})
     curve = pd.DataFrame({"model": "cl", "fold": [0, 0, 0, 0], "stage": [0, 0, 2, 2], "layer": "x",
                           "image_id": ["a-n", "a-m", "a-n", "a-m"], "mask_fraction": [0.9, 0.9, 0.3, 0.5]})
     refs = null_references(images, [curve]).set_index(["model", "subset", "class"])

@@ -23,11 +23,21 @@ class Geometry:
         ``(m, 2)`` landmarks, or ``None``.
     layout
         The landmarks' named layout (``None`` without landmarks).
+    lower_landmarks
+        Landmarks (same layout) the lower-face regions (``mouth``, ``lower_face``) are drawn from, where
+        they differ from ``landmarks``: on a masked photo, the unmasked partner's landmarks moved onto this
+        face by a similarity transform fitted on the eye landmarks (:mod:`interp.audit.inputs`).
     """
 
     mask_polygon: np.ndarray | None = None
     landmarks: np.ndarray | None = None
     layout: LandmarkLayout | None = None
+    lower_landmarks: np.ndarray | None = None
+
+    @property
+    def lower(self) -> np.ndarray | None:
+        """The landmarks of the lower face: :attr:`lower_landmarks` where given, else :attr:`landmarks`."""
+        return self.landmarks if self.lower_landmarks is None else self.lower_landmarks
 
 
 class Area(ABC):
