@@ -27,6 +27,7 @@ import pandas as pd
 from trainers.common.atomic import atomic_path
 from trainers.data.labels import CLASSES, normalise_label
 from trainers.data.manifest import Manifest, complete_pairs
+from trainers.data.text_csv import read_text_csv
 from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -86,12 +87,7 @@ def load_votes(path: str | os.PathLike, manifest: Manifest | None = None) -> pd.
         unknown image id; the message names the file and line.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: votes file not found")
-    try:
-        votes = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas raises many types for bad files
-        raise DataError(f"{path}: cannot read votes CSV ({exc})") from exc
+    votes = read_text_csv(path, "votes file not found", "votes CSV")
     try:
         votes = normalise_votes(votes)
         _check_votes(votes, manifest)

@@ -13,6 +13,7 @@ from trainers.data.check import Problem
 from trainers.data.importers import ImportedTable, register_importer, rows_table
 from trainers.data.labels import normalise_label
 from trainers.data.manifest import parse_masked
+from trainers.data.text_csv import read_text_csv
 from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,7 @@ def read_csv_table(src: Path, out_dir: Path, options: CsvOptions) -> ImportedTab
 
     ``SRC`` is the CSV file. Paths are relative to the CSV's folder, or to ``--root``.
     """
-    if not src.is_file():
-        raise DataError(f"{src}: the csv format reads one CSV file; give its path as SRC")
-    try:
-        frame = pd.read_csv(src, dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas raises many types for bad files
-        raise DataError(f"{src}: cannot read CSV ({exc})") from exc
+    frame = read_text_csv(src, "the csv format reads one CSV file; give its path as SRC")
     columns = _columns(src, frame, options)
     numeric = None if options.label_order == "names" else options.label_order
     rows, problems = [], []

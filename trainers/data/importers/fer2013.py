@@ -17,6 +17,7 @@ from trainers.common.atomic import atomic_path
 from trainers.data.check import Problem
 from trainers.data.importers import ImportedTable, register_importer, rows_table
 from trainers.data.labels import normalise_label
+from trainers.data.text_csv import read_text_csv
 from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -87,12 +88,7 @@ def read_fer2013(src: Path, out_dir: Path, options: Fer2013Options) -> ImportedT
 
 
 def _read(path: Path, required: set[str]) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; give fer2013.csv or its folder as SRC")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas raises many types for bad files
-        raise DataError(f"{path}: cannot read CSV ({exc})") from exc
+    frame = read_text_csv(path, "file not found; give fer2013.csv or its folder as SRC")
     missing = sorted(required - set(frame.columns))
     if missing:
         raise DataError(f"{path}: lacks column(s) {', '.join(missing)}; is this the right file?")
