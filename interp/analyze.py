@@ -20,6 +20,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from interp import layout
+from interp.headline import headline_cells
 from interp.present import accuracy_cells
 from interp.results import load as load_results
 from interp.runs import Run, open_run
@@ -169,6 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = load_results(args.run)
     if results.has("tables"):
         print(accuracy_cells(results.accuracy()).to_string(index=False))
+    if results.has("stats"):
+        cells = headline_cells(results.comparisons())
+        if len(cells):
+            print("\nHypotheses (each family's primary test; every row in analysis/tables/comparisons):")
+            print(cells.to_string(index=False))
     print(f"outputs: {results.analysis} (index.json lists every file)")
     return 0
 

@@ -130,3 +130,20 @@ def test_audit_overall_rows_are_their_own_family_and_use_the_corrected_interval(
     half = stats.t.ppf(0.975, 4) * row["sd"] * math.sqrt(1 / 5 + 20 / 80)
     assert row["ci_method"] == "nadeau-bengio" and row["ci_high"] - row["mean"] == pytest.approx(half)
     assert set(summarise(_images())["ci_method"]) == {"t"}
+
+
+def test_analyze_prints_the_confirmatory_mechanism_and_noninferiority_rows(tmp_path, capsys):
+    import interp.analyze
+
+    rules = {"baseline-pe": known_rule, "cl": perfect_rule, "cl-ce": known_rule, "kd": known_rule}
+    run = write_run(tmp_path / "printed", rules)
+    assert interp.analyze.main([str(run), "--only", "stats", "--set", "stats.n_boot=20",
+                                "--set", "stats.margin=1.5"]) == 0
+    printed = capsys.readouterr().out
+    hypotheses = printed[printed.index("Hypotheses"):]
+    lines = [line.split() for line in hypotheses.splitlines()[2:] if line.strip() and "outputs:" not in line]
+    assert [(line[0], line[1]) for line in lines] == [
+        ("confirmatory-PE-M", "confirmatory"), ("confirmatory-PE-M", "confirmatory"),
+        ("mechanism-PE-M", "mechanism"), ("noninferiority-PE-NM", "table"), ("noninferiority-PE-NM", "table")]
+    assert "non-inferior (margin 1.5)" in hypotheses
+    assert interp.analyze.main([str(run), "--only", "stats", "--set", "stats.margin=two"]) == 2  # typed option
