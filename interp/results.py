@@ -72,9 +72,9 @@ class Results:
 
     @property
     def arm_colours(self) -> dict[str, str]:
-        """Arm -> colour of every arm of ``study.json`` (:func:`interp.palette.arm_colours`), the colours the
-        dashboard and the report both draw with."""
-        return arm_colours(self.study.get("models", []))
+        """Arm -> colour of every arm of ``study.json`` (its recorded colour, :func:`interp.palette.arm_colours`),
+        the colours the dashboard and the report both draw with."""
+        return arm_colours(self.study)
 
     def steps(self) -> pd.DataFrame:
         """One row per analysis step that ran: name, description, seconds, warnings, outputs, when."""

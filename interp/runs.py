@@ -144,11 +144,12 @@ class Run:
         -------
         DataFrame with ``fold``, ``n_train`` (images trained on), ``n_test`` (images evaluated).
         """
-        table = view_rows(self.manifest(), subset)
+        manifest = self.manifest()
+        in_view = manifest.index.isin(view_rows(manifest, subset).index)
         rows = []
         for fold in self.folds:
-            train, test = rundir.fold_rows(table, fold)  # a cross-dataset run tests every fold on the other dataset
-            rows.append({"fold": fold, "n_train": int(train.sum()), "n_test": int(test.sum())})
+            train, test = rundir.fold_rows(manifest, fold)  # a cross-dataset run tests every fold on the other dataset
+            rows.append({"fold": fold, "n_train": int((train & in_view).sum()), "n_test": int((test & in_view).sum())})
         return pd.DataFrame(rows)
 
     def inits(self) -> dict[str, str]:

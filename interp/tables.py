@@ -10,7 +10,8 @@ pooled over folds (counts summed), in long form.
 
 Evaluation views (the ``subset`` column): ``NM`` and ``M`` are all validation images, ``PE-NM``
 and ``PE-M`` the images of complete validated pairs (:func:`trainers.data.manifest.complete_pairs`,
-the paper's MSD-PE, Table 5); :func:`evaluation_views` adds the PE rows to the predictions.
+the paper's MSD-PE, Table 5), defined once in :mod:`trainers.data.views`; :func:`evaluation_views` adds
+the PE rows to the predictions.
 """
 
 from __future__ import annotations
@@ -24,11 +25,9 @@ from sklearn.metrics import confusion_matrix, f1_score
 
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import complete_pairs
+from trainers.data.views import FULL_VIEWS, PE_PREFIX, PE_VIEWS, VIEWS
 
-FULL_VIEWS: tuple[str, ...] = ("NM", "M")
-PE_PREFIX = "PE-"
-PE_VIEWS: tuple[str, ...] = tuple(PE_PREFIX + view for view in FULL_VIEWS)
-SUBSET_ORDER: tuple[str, ...] = FULL_VIEWS + PE_VIEWS
+SUBSET_ORDER: tuple[str, ...] = VIEWS  # the views in table order (defined in trainers.data.views)
 CORRECTED, NAIVE = "nadeau-bengio", "t"
 
 

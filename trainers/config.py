@@ -51,7 +51,10 @@ class TrainConfig:
     0.2}}``); each training method turns its entry into its own options dataclass.
     ``require_weights``: refuse to start when an arm would start from random initialisation (the
     ``paper`` preset; ``--allow-random-init`` clears it). ``partial_weights``: accept a weights file
-    that fills fewer than 90% of the backbone's tensors (``--partial-weights``).
+    that fills fewer than 90% of the backbone's tensors (``--partial-weights``). ``repeats``: repeated
+    cross-validation, ``repeats`` x ``k`` folds, repeat ``r`` with its own fold assignment (seed ``seed + r``);
+    fold id ``r * k + f`` is fold ``f`` of repeat ``r`` (:func:`trainers.rundir.split_fold`); ``folds`` are
+    fold ids (default: all ``repeats * k``).
     """
 
     architecture: str = "resnet18"
@@ -64,6 +67,7 @@ class TrainConfig:
     eval_batch_size: int = 64
     epochs: int = 25
     k: int = 10
+    repeats: int = 1
     folds: list[int] | None = None
     seed: int = 0
     bf16: bool = True

@@ -89,7 +89,7 @@ def train_fold(method: Method, context: FoldContext, images: np.ndarray | torch.
         generator = torch.Generator().manual_seed(seed)
         lrs = {group.get("name"): group["lr"] for group in optimizer.param_groups}
         tic = time.perf_counter()
-        bar = tqdm(_batches(method.sample_order(train, epoch, generator), config.batch_size),
+        bar = tqdm(method.epoch_batches(method.sample_order(train, epoch, generator)),
                    desc=f"{method.name} fold {context.fold} epoch {epoch + 1}/{config.epochs}", leave=False)
         sums = train_epoch(method, model, optimizer, train, images, bar, generator, device, memory_format)
         scheduler.step()
@@ -237,15 +237,6 @@ def _resume(context: FoldContext, config: dict[str, Any], model: torch.nn.Module
     history = list(state["history"])  # history.csv may lag the checkpoint by one epoch
     log.info("%s: resuming after epoch %d", context.fold_dir, state["epoch"])
     return int(state["epoch"]), history
-
-
-def _batches(order: np.ndarray, batch_size: int) -> list[np.ndarray]:
-    """Consecutive batches of ``order``; a last batch of one sample joins the previous (BatchNorm)."""
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    if len(batches) > 1 and len(batches[-1]) == 1:
-        batches[-2] = np.concatenate(batches[-2:])
-        batches.pop()
-    return batches
 
 
 def _gather(images: np.ndarray | torch.Tensor, rows: np.ndarray, device: torch.device) -> torch.Tensor:

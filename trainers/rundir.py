@@ -43,6 +43,12 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
 ) + tuple(f"logit_{name}" for name in CLASSES)
 # study.json keys every reader relies on, with their types (the runner also records config, arms, provenance)
 STUDY_KEYS: dict[str, type] = {"schema": int, "study": str, "models": list, "k": int, "folds": list, "seed": int}
+ARM_DESCRIPTION_KEYS: tuple[str, ...] = ("role", "ablates", "baseline_for", "colour", "budget")
+"""Keys of ``study.json`` ``arms.<arm>`` that describe the arm (rewritten from the registry and the frozen
+folds on every run) rather than set what it trains (the rest, compared when a run is resumed). Optional:
+a study written before they existed has none (readers fall back, :mod:`interp.runs`)."""
+REPEAT_COLUMN = "fold_r{repeat}"
+"""Frozen-manifest column of repeat ``r >= 1``'s folds (``trainers run --repeats``); repeat 0 is ``fold``."""
 
 
 def fold_dir(run_dir: Path, model: str, fold: int) -> Path:
@@ -62,8 +68,42 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
         handle.write("\n")
 
 
+def repeats(study: dict[str, Any]) -> int:
+    """Repeats of the cross-validation (``study.json`` ``repeats``; 1 when not recorded)."""
+    return int(study.get("repeats", 1))
+
+
+def split_fold(fold: int, k: int) -> tuple[int, int]:
+    """``(repeat, fold within the repeat)`` of fold id ``fold``: id ``r * k + f`` is fold ``f`` of repeat ``r``."""
+    return divmod(int(fold), int(k))
+
+
+def fold_column(table: pd.DataFrame, fold: int) -> str:
+    """The frozen-manifest column holding the folds of fold id ``fold``'s repeat.
+
+    Without repeat columns that is ``fold``. With them, ``k`` is read from the ``fold`` column (repeat 0's
+    folds ``0..k-1``: pass the whole frozen manifest, not a subset of its rows); ids ``k`` and up belong to
+    repeat ``fold // k``, whose folds are in :data:`REPEAT_COLUMN`.
+
+    Raises
+    ------
+    DataError
+        When the table lacks that repeat's column.
+    """
+    if not any(str(column).startswith("fold_r") for column in table.columns):
+        return "fold"
+    k = int(table["fold"].max()) + 1
+    if fold < k:
+        return "fold"
+    column = REPEAT_COLUMN.format(repeat=split_fold(fold, k)[0])
+    if column not in table.columns:
+        raise DataError(f"fold {fold} belongs to repeat {split_fold(fold, k)[0]} of a {k}-fold split, but the "
+                        f"frozen manifest has no {column!r} column; the run was made without that many --repeats")
+    return column
+
+
 def check_study(study: dict[str, Any], path: Path) -> dict[str, Any]:
-    """``study`` when it follows the schema (:data:`STUDY_KEYS`, :data:`SCHEMA`, folds in ``0..k-1``).
+    """``study`` when it follows the schema (:data:`STUDY_KEYS`, :data:`SCHEMA`, folds in ``0..repeats*k-1``).
 
     Raises
     ------
@@ -75,9 +115,12 @@ def check_study(study: dict[str, Any], path: Path) -> dict[str, Any]:
             raise DataError(f"{path}: key {key!r} missing or not {kind.__name__}")
     if study["schema"] != SCHEMA:
         raise DataError(f"{path}: schema {study['schema']} is not supported (expected {SCHEMA})")
-    bad = [f for f in study["folds"] if not isinstance(f, int) or not 0 <= f < study["k"]]
+    if not isinstance(study.get("repeats", 1), int) or repeats(study) < 1:
+        raise DataError(f"{path}: key 'repeats' must be a positive integer")
+    last = repeats(study) * study["k"] - 1
+    bad = [f for f in study["folds"] if not isinstance(f, int) or not 0 <= f <= last]
     if bad:
-        raise DataError(f"{path}: folds {bad} are not integers in 0..{study['k'] - 1}")
+        raise DataError(f"{path}: folds {bad} are not integers in 0..{last}")
     return study
 
 
@@ -145,7 +188,8 @@ def write_manifest(run_dir: Path, manifest: Manifest) -> None:
 def fold_rows(table: pd.DataFrame, fold: int) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks of the rows that fold ``fold`` trains on and is evaluated on.
 
-    Within one dataset fold ``k`` is held out: training is every other fold. In a cross-dataset run
+    Within one dataset fold ``k`` is held out: training is every other fold (of the fold id's repeat,
+    :func:`fold_column`, under ``--repeats``). In a cross-dataset run
     (test rows in the :data:`ROLE_COLUMN`) training is the train rows outside fold ``k`` (all of
     them when the train rows form a single fold) and evaluation is every test row.
     """
@@ -155,6 +199,9 @@ def fold_rows(table: pd.DataFrame, fold: int) -> tuple[np.ndarray, np.ndarray]:
         if len(np.unique(folds[train])) > 1:
             train = train & (folds != fold)
         return train, (table[ROLE_COLUMN] == TEST_ROLE).to_numpy()
+    column = fold_column(table, fold)
+    if column != "fold":
+        folds, fold = table[column].to_numpy(), split_fold(fold, int(folds.max()) + 1)[1]
     return folds != fold, folds == fold
 
 
@@ -164,10 +211,11 @@ def read_manifest(run_dir: Path) -> pd.DataFrame:
     table = Manifest.load(path).table
     if "fold" not in table.columns:
         raise DataError(f"{path}: lacks the int 'fold' column a run's manifest carries")
-    try:
-        table["fold"] = table["fold"].astype(int)
-    except ValueError as exc:
-        raise DataError(f"{path}: column 'fold' must hold integers ({exc})") from exc
+    for column in ["fold", *[c for c in table.columns if c.startswith("fold_r")]]:
+        try:
+            table[column] = table[column].astype(int)
+        except ValueError as exc:
+            raise DataError(f"{path}: column {column!r} must hold integers ({exc})") from exc
     return table
 
 

@@ -119,9 +119,11 @@ def plan_study(data: Path, config: TrainConfig, preset: str, models: list[str], 
         Cross-dataset: the manifest every fold is evaluated on (:mod:`trainers.data.cross`).
     """
     manifest = Manifest.load(data)
+    _check_labelled(manifest, data)
     cross = None
     if test_data is not None:
         test = Manifest.load(test_data)
+        _check_labelled(test, test_data)
         cross = {"train_manifest": str(Path(data).resolve()), "train_manifest_hash": content_hash(manifest),
                  "test_manifest": str(Path(test_data).resolve()), "test_manifest_hash": content_hash(test),
                  **class_report(manifest.table, test.table)}
@@ -129,15 +131,62 @@ def plan_study(data: Path, config: TrainConfig, preset: str, models: list[str], 
     models = order_models(models)
     arms = json.loads(json.dumps({name: method.settings() for name, method in check_config(config, models).items()}))
     _check_init(config, arms)
-    folds = config.folds if config.folds is not None else list(range(config.k))
-    if any(not 0 <= f < config.k for f in folds):
-        raise DataError(f"--folds {folds}: fold indices run from 0 to {config.k - 1}")
+    folds = study_folds(config)
+    if config.repeats > 1 and (fold_file is not None or cross is not None):
+        raise DataError(f"--repeats {config.repeats}: repeated cross-validation draws each repeat's folds from the "
+                        "seed; it does not combine with --fold-file or --test-data (one fixed assignment)")
     table = _open_run_dir(Path(out), manifest, config, preset, arms, folds, device_description, fold_file, cross)
     ordered = manifest.with_table(manifest.table.set_index("image_id").loc[table["image_id"]].reset_index())
     load_images(ordered, config.image_size, face_crop=config.face_crop)
     cache = cache_path(ordered, config.image_size, config.face_crop).resolve()
     tasks = [Task(model, fold, tuple(ARMS[model].method.requires)) for model in models for fold in folds]
     return StudyPlan(Path(out).resolve(), config, table, cache, device, compile_model, tasks)
+
+
+def _check_labelled(manifest: Manifest, path: Path) -> None:
+    """Refuse a manifest with unlabelled photos (empty ``label``): training and scoring need labels."""
+    unlabelled = manifest.table.loc[manifest.table["label"] == "", "image_id"]
+    if len(unlabelled):
+        raise DataError(f"{path}: {len(unlabelled)} image(s) have no label (first: {unlabelled.iloc[0]}); label "
+                        "them to train, or audit a trained model on them with `python -m interp.audit`")
+
+
+def study_folds(config: TrainConfig) -> list[int]:
+    """The fold ids to run: ``config.folds`` (folds within a repeat, ``0..k-1``; default all) in every repeat.
+
+    Raises
+    ------
+    DataError
+        For a fold outside ``0..k-1`` or fewer than one repeat.
+    """
+    if config.repeats < 1:
+        raise DataError(f"--repeats {config.repeats}: give a positive number of repeats")
+    folds = config.folds if config.folds is not None else list(range(config.k))
+    if any(not 0 <= f < config.k for f in folds):
+        raise DataError(f"--folds {folds}: fold indices run from 0 to {config.k - 1}")
+    return [repeat * config.k + fold for repeat in range(config.repeats) for fold in folds]
+
+
+def describe_arms(record: dict, config: TrainConfig, table: pd.DataFrame) -> dict[str, dict]:
+    """``record["arms"]`` with each registered arm's description (:meth:`trainers.methods.Arm.describe`) and
+    its per-epoch budget (:meth:`trainers.methods.base.Method.budget`) on every fold of the study.
+
+    ``budget``: ``steps_per_epoch`` and ``images_per_epoch`` (means over the folds), ``images_per_step``,
+    ``epochs`` and ``per_fold`` (fold id -> ``samples``, ``steps_per_epoch``, ``images_per_epoch``). An arm
+    the registry no longer knows keeps what was recorded.
+    """
+    arms = {name: dict(settings) for name, settings in record["arms"].items()}
+    known = [name for name in record["models"] if name in ARMS and name in arms]
+    for name, method in check_config(config, known).items():
+        per_fold = {str(fold): method.budget(table[rundir.fold_rows(table, fold)[0]]) for fold in record["folds"]}
+        batching = method.batching()
+        arms[name].update(ARMS[name].describe(), budget={
+            "steps_per_epoch": float(np.mean([b["steps_per_epoch"] for b in per_fold.values()])),
+            "images_per_epoch": float(np.mean([b["images_per_epoch"] for b in per_fold.values()])),
+            "images_per_step": batching["samples_per_step"] * batching["images_per_sample"],
+            "epochs": method.config.epochs, "per_fold": per_fold,
+        })
+    return arms
 
 
 def _check_init(config: TrainConfig, arms: dict[str, dict]) -> None:
@@ -173,10 +222,11 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
         if study["manifest_hash"] != manifest_hash:
             raise DataError(f"{study_path}: run was made from another manifest (hash {study['manifest_hash'][:12]} "
                             f"vs {manifest_hash[:12]} of {manifest.root}); use a new --out directory")
-        differences = config_differences(_comparable(study["config"]), _comparable(resolved))
+        differences = config_differences(_comparable({"repeats": 1, **study["config"]}), _comparable(resolved))
         recorded = study.get("arms", {})
         common = [name for name in arms if name in recorded]
-        differences += config_differences({n: recorded[n] for n in common}, {n: arms[n] for n in common}, "arms.")
+        differences += config_differences({n: _settings(recorded[n]) for n in common}, {n: arms[n] for n in common},
+                                          "arms.")
         if differences:
             raise DataError(f"{study_path}: config differs from the run's: {'; '.join(differences)}; "
                             "use the same options or a new --out directory")
@@ -191,15 +241,17 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
         record = {**study, "models": models, "folds": folds, "arms": {**recorded, **arms}}
     else:
         assigned, source = _fold_assignment(manifest.table, config, fold_file)
-        frozen = manifest.table.assign(fold=assigned.to_numpy())
+        frozen = manifest.table.assign(fold=assigned.to_numpy(), **_repeat_folds(manifest.table, config))
         rundir.write_manifest(out, manifest.with_table(frozen))
         record = {
             "schema": rundir.SCHEMA, "study": out.name, "preset": preset, "config": resolved, "models": models,
-            "arms": arms, "k": config.k, "folds": folds, "seed": config.seed, "manifest_hash": manifest_hash,
+            "arms": arms, "k": config.k, "repeats": config.repeats, "folds": folds, "seed": config.seed,
+            "repeat_seeds": [config.seed + repeat for repeat in range(config.repeats)], "manifest_hash": manifest_hash,
             "fold_file": source, "device": device, **provenance(),
         }
         if cross is not None:
             record["cross_dataset"] = cross
+    record["arms"] = describe_arms(record, config, frozen.reset_index(drop=True))
     rundir.write_study(out, record)
     return frozen.reset_index(drop=True)
 
@@ -228,6 +280,17 @@ def _fold_assignment(table: pd.DataFrame, config: TrainConfig, fold_file: Path |
     if k != config.k:
         raise DataError(f"--fold-file {fold_file} has {k} folds but the config's k is {config.k}; pass --k {k}")
     return assigned, {"name": Path(fold_file).name, "sha256": hashlib.sha256(Path(fold_file).read_bytes()).hexdigest()}
+
+
+def _repeat_folds(table: pd.DataFrame, config: TrainConfig) -> dict[str, np.ndarray]:
+    """The folds of repeats 1.. (``--repeats``), drawn from ``seed + r``: frozen-manifest column -> folds."""
+    return {rundir.REPEAT_COLUMN.format(repeat=repeat): assign_folds(table, config.k, config.seed + repeat).to_numpy()
+            for repeat in range(1, config.repeats)}
+
+
+def _settings(arm: dict) -> dict:
+    """A recorded arm without its description (:data:`trainers.rundir.ARM_DESCRIPTION_KEYS`): what it trains."""
+    return {key: value for key, value in arm.items() if key not in rundir.ARM_DESCRIPTION_KEYS}
 
 
 def _comparable(config: dict) -> dict:

@@ -36,7 +36,7 @@ def test_write_table_round_trip(tmp_path):
 def test_unanalysed_run_names_the_command(known_run):
     results = interp.results.load(known_run)
     assert results.arms == ["baseline-mix", "cl", "kd"]
-    assert results.arm_colours == palette.arm_colours(["baseline-mix", "cl", "kd"])
+    assert results.arm_colours == palette.arm_colours(results.study)
     assert not results.has("tables")
     assert results.missing_steps(["tables", "stats"]) == ["tables", "stats"]
     with pytest.raises(ResultMissing, match=f"python -m interp.analyze {known_run} --only tables"):
@@ -123,11 +123,14 @@ def test_cross_dataset_note_names_both_datasets_and_missing_classes():
     assert "never scored" not in note
 
 
-def test_palette_is_stable_and_distinct():
-    first = palette.arm_colours(["cl", "new-arm", "kd", "other"])
-    second = palette.arm_colours(["other", "kd"])
-    assert first["cl"] == palette.KNOWN_ARMS["cl"] and first["kd"] == second["kd"]
+def test_palette_reads_the_recorded_colours_and_fills_in_distinct_ones():
+    arms = {"cl": {"colour": "#009e73"}, "kd": {"colour": "#E69F00"}, "new-arm": {}}
+    first = palette.arm_colours({"models": ["cl", "new-arm", "kd", "other"], "arms": arms})
+    second = palette.arm_colours({"models": ["other", "kd"], "arms": arms})
+    assert first["cl"] == "#009E73" and first["kd"] == second["kd"] == "#E69F00"
     assert len(set(first.values())) == 4
+    old = palette.arm_colours({"models": ["baseline-nm", "cl"]})  # a study.json without colours
+    assert len(set(old.values())) == 2 and all(colour.startswith("#") for colour in old.values())
     assert set(palette.CLASS_COLOURS) == set(CLASSES) and len(set(palette.CLASS_COLOURS.values())) == 7
 
 

@@ -20,7 +20,7 @@ from trainers.loop import gradient_norm_ratio
 from trainers.methods.base import Batch, Method
 from trainers.models import create
 
-OUR_MODELS = [*arm_names("baseline"), *arm_names("ours")]
+OUR_MODELS = [*arm_names("baseline"), *arm_names("ours"), *arm_names("ablation")]
 
 
 def _batch(method: Method, manifest: Manifest, size: int, n: int = 8) -> Batch:
@@ -33,7 +33,8 @@ def _batch(method: Method, manifest: Manifest, size: int, n: int = 8) -> Batch:
 
 def test_arm_registry_orders_arms_by_role() -> None:
     assert arm_names("baseline") == ["baseline-nm", "baseline-m", "baseline-mix", "baseline-pe"]
-    assert arm_names("ours") == ["cl", "cl-ce", "kd"] and arm_names("reference") == ["ran", "scan"]
+    assert arm_names("ours") == ["cl", "kd"] and arm_names("reference") == ["ran", "scan"]
+    assert arm_names("ablation") == ["cl-ce", "kd-ce"]
     assert arm_names() == [*OUR_MODELS, *arm_names("reference")] and set(arm_names()) == set(ARMS)
 
 

@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--image-size", type=int, help="override the preset's input size in pixels")
     parser.add_argument("--batch-size", type=int, help="override the preset's batch size")
     parser.add_argument("--k", type=int, help="override the preset's number of folds")
+    parser.add_argument("--repeats", type=int,
+                        help="repeated cross-validation: R x k folds, each repeat with its own fold assignment "
+                        "(seed + r); --folds are then run in every repeat (default 1)")
     parser.add_argument("--seed", type=int, help="override the preset's seed")
     parser.add_argument("--set", action="append", default=[], metavar="ARM.OPTION=VALUE",
                         help="a method option, as in the preset's [methods.ARM] table, e.g. cl.feature_weight=0.5 or "
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         k = file_k
     config = override(
         config, weights=weights, architecture=args.architecture, epochs=args.epochs, image_size=args.image_size,
-        batch_size=args.batch_size, k=k, seed=args.seed, folds=args.folds, bf16=args.bf16,
+        batch_size=args.batch_size, k=k, repeats=args.repeats, seed=args.seed, folds=args.folds, bf16=args.bf16,
         require_weights=False if args.allow_random_init else None, partial_weights=args.partial_weights or None,
     )
     if args.trust_pickle:

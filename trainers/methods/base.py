@@ -25,6 +25,13 @@ files). A method decides only what differs, by overriding these hooks:
 ``passes_per_view`` (class attribute)
     Backbone passes one view of a training sample costs, relative to a ResNet-18 step on one image
     (RAN: 6 crops). Only :meth:`Method.estimated_cost` reads it, to start the longest tasks first.
+``views_per_sample``, ``images_per_sample`` (class attributes)
+    Views (images) of one training sample (pairs: 2; default 1) and how many of them go through the
+    trained network (CL: both images of a pair, 2; KD: the student's one image of a pair, 1; default 1).
+    They fix the budget rule (:meth:`Method.batching`): the study's ``batch_size`` counts images per
+    optimiser step, and every image of the training set passes through the trained network once per
+    epoch, so arms trained on the same images take the same steps and see the same images per epoch
+    (docs/training.md, "The budget rule"); ``study.json`` records :meth:`Method.budget` per fold.
 ``build_model(num_classes)``
     The network; default ``trainers.models.create(config.architecture, num_classes, config.weights)``.
     The model must provide ``backbone`` (and ``embed``/``forward``/``features``, see
@@ -38,8 +45,9 @@ files). A method decides only what differs, by overriding these hooks:
     pair) and ``(n,)`` class indices. Default: the images of the method's ``subset`` option
     (:data:`TRAINING_SUBSETS`; every image when it has none), one view each.
 ``sample_order(train, epoch, generator)``
-    The order in which samples are visited in one epoch (default: a random permutation; a
-    class-balanced sampler returns indices drawn with replacement).
+    The order in which samples are visited in one epoch (default: one random permutation per pass of
+    :meth:`Method.batching`; a class-balanced sampler returns indices drawn with replacement); its
+    length must be :meth:`Method.epoch_samples`.
 ``configure_optimizers(model)``
     ``(optimizer, scheduler)``; the scheduler steps once per epoch. Name each param group
     (``"name": "backbone"`` / ``"head"``, :func:`param_groups`): ``history.csv`` records the learning
@@ -172,12 +180,18 @@ class Method:
     requires: ClassVar[tuple[str, ...]] = ()
     gradient_ratio: ClassVar[tuple[str, str] | None] = None
     passes_per_view: ClassVar[float] = 1.0
+    views_per_sample: ClassVar[int] = 1
+    images_per_sample: ClassVar[int] = 1
 
     def __init__(self, name: str, config: TrainConfig, defaults: dict[str, Any] | None = None) -> None:
         self.name = name
         self.config = config
         values = {**(defaults or {}), **config.methods.get(name, {})}
         self.options = build(self.Options, values, f"[methods.{name}]")
+        if config.batch_size % self.images_per_sample:
+            raise DataError(f"batch_size {config.batch_size}: arm {name!r} trains on {self.images_per_sample} images "
+                            f"a sample, so the budget rule (batch_size images a step) needs a multiple of "
+                            f"{self.images_per_sample}; pass --batch-size {config.batch_size + 1}")
 
     def options_dict(self) -> dict[str, Any]:
         """The resolved options, for the checkpoint."""
@@ -197,13 +211,48 @@ class Method:
             "method": type(self).__name__, "options": self.options_dict(),
             "architecture": self.config.architecture, "architecture_options": self.architecture_options(),
             "weights": self.config.weights, "init": describe_init(self.config.weights),
-            "epochs": self.config.epochs, "batch_size": self.config.batch_size,
+            "epochs": self.config.epochs, "batch_size": self.config.batch_size, "batching": self.batching(),
         }
 
+    def batching(self) -> dict[str, int]:
+        """How the arm batches, from the budget rule: ``images_per_sample``, ``samples_per_step`` (the
+        study's ``batch_size`` images per optimiser step, in whole samples) and ``passes_per_epoch``
+        (passes over the training samples that put each of their views through the trained network
+        once: the samples' views over :attr:`images_per_sample`; 2 for KD, 1 otherwise)."""
+        return {"images_per_sample": self.images_per_sample,
+                "samples_per_step": max(1, self.config.batch_size // self.images_per_sample),
+                "passes_per_epoch": max(1, self.views_per_sample // self.images_per_sample)}
+
+    def epoch_samples(self, train: TrainingSet) -> int:
+        """Samples visited in one epoch: the training samples once per pass (:meth:`batching`)."""
+        if len(train.views) != self.views_per_sample:
+            raise ValueError(f"{type(self).__name__}: training samples have {len(train.views)} views, "
+                             f"its views_per_sample says {self.views_per_sample}")
+        return len(train) * self.batching()["passes_per_epoch"]
+
+    def budget(self, table: pd.DataFrame) -> dict[str, int]:
+        """The per-epoch training budget on a fold whose training rows are ``table``.
+
+        Returns
+        -------
+        dict
+            ``samples`` (training samples), ``steps_per_epoch`` (optimiser steps, as
+            :func:`batches` cuts them) and ``images_per_epoch`` (images through the trained network;
+            a frozen teacher's are not counted).
+        """
+        train = self.training_set(table)
+        visits = self.epoch_samples(train)
+        return {"samples": len(train), "steps_per_epoch": len(self.epoch_batches(np.arange(visits))),
+                "images_per_epoch": visits * self.images_per_sample}
+
+    def epoch_batches(self, order: np.ndarray) -> list[np.ndarray]:
+        """An epoch's :meth:`sample_order` cut into the optimiser steps' batches (:func:`batches`)."""
+        return batches(order, self.batching()["samples_per_step"], self.images_per_sample)
+
     def estimated_cost(self, table: pd.DataFrame) -> float:
-        """Relative training cost on a fold whose training rows are ``table``: epochs x training views x
-        :attr:`passes_per_view`. A scheduling estimate (longest task first), not a time."""
-        return float(self.config.epochs * self.training_set(table).rows.size * self.passes_per_view)
+        """Relative training cost on a fold whose training rows are ``table``: epochs x images per epoch
+        (:meth:`budget`) x :attr:`passes_per_view`. A scheduling estimate (longest task first), not a time."""
+        return float(self.config.epochs * self.budget(table)["images_per_epoch"] * self.passes_per_view)
 
     def build_model(self, num_classes: int) -> nn.Module:
         """The network to train."""
@@ -223,8 +272,9 @@ class Method:
         return subset_images(table, getattr(self.options, "subset", "mix"))
 
     def sample_order(self, train: TrainingSet, epoch: int, generator: torch.Generator) -> np.ndarray:
-        """A random permutation of the samples."""
-        return torch.randperm(len(train), generator=generator).numpy()
+        """One random permutation of the samples per pass (:meth:`batching`), one after the other."""
+        passes = self.batching()["passes_per_epoch"]
+        return np.concatenate([torch.randperm(len(train), generator=generator).numpy() for _ in range(passes)])
 
     def configure_optimizers(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
         """Adam (fused) with the backbone at ``lr_backbone`` and everything else at ``lr_head``; MultiStepLR."""
@@ -257,6 +307,17 @@ class Method:
             with atomic_path(fold_dir / f"{name}.npy") as tmp:
                 with open(tmp, "wb") as handle:
                     np.save(handle, values)
+
+
+def batches(order: np.ndarray, size: int, images_per_sample: int = 1) -> list[np.ndarray]:
+    """Consecutive batches of ``size`` samples of ``order``; a last batch of a single image joins the previous
+    (BatchNorm needs two; a last pair of CL is two images and stays). The training loop cuts its batches here
+    (:meth:`Method.epoch_batches`), and :meth:`Method.budget` counts them."""
+    parts = [order[i:i + size] for i in range(0, len(order), size)]
+    if len(parts) > 1 and len(parts[-1]) * images_per_sample < 2:
+        parts[-2] = np.concatenate(parts[-2:])
+        parts.pop()
+    return parts
 
 
 def label_indices(labels: pd.Series) -> np.ndarray:

@@ -10,7 +10,9 @@ defaults are 1 and 1). With ``normalise`` (the reference code's behaviour), each
 location's channel vector is L2-normalised before the MSE.
 
 ``cl-ce`` is the ablation: the same method with the feature term off (lambda = 0), i.e. cross-entropy
-on both images of every pair, one batch holding both. ``history.csv`` records per epoch
+on both images of every pair, one batch holding both. Under the budget rule (docs/training.md) a batch of
+``batch_size`` images holds ``batch_size / 2`` pairs, so CL takes the steps and sees the images of
+``baseline-pe``. ``history.csv`` records per epoch
 ``grad_ratio_feature_ce``, the gradient norm of lambda * MSE over that of alpha * (CE + CE) on the
 epoch's first batch: at lambda = 0.2 with normalised maps it is tiny, which is why the ablation matters.
 """
@@ -51,14 +53,16 @@ def logits_from_features(model: nn.Module, features: torch.Tensor) -> torch.Tens
     return model.head(model.pool(features))
 
 
-@register_method("cl-ce", role="ours", feature_weight=0.0)
-@register_method("cl", role="ours")  # applied first: registered first
+@register_method("cl-ce", role="ablation", colour="#44AA99", ablates="cl", feature_weight=0.0)
+@register_method("cl", role="ours", colour="#009E73")  # applied first: registered first
 class Contrastive(Method):
     """Feature-matching of non-masked/masked pairs plus cross-entropy on both."""
 
     Options = ContrastiveOptions
     loss_terms = ("feature", "ce_nm", "ce_m")
     gradient_ratio = ("feature", "ce")
+    views_per_sample = 2
+    images_per_sample = 2  # both images of a pair: a batch of 32 images holds 16 pairs
 
     def training_set(self, table: pd.DataFrame) -> TrainingSet:
         """MSD-PE pairs of the fold's training images."""

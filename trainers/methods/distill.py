@@ -10,6 +10,15 @@ For each pair the teacher sees the non-masked image; the student sees, with prob
 with feature_weight (lambda) = 100 (paper). As in the reference code (whose ResNet returns
 ``F.normalize`` of the layer4 map), both maps are L2-normalised over channels at each location
 before the MSE (``normalise``); without it, lambda = 100 lets the raw-map MSE swamp the CE term.
+
+Batching (the budget rule, docs/training.md): a sample is a pair, the student trains on one image of it,
+so a batch of ``batch_size`` pairs puts ``batch_size`` images through the student and an epoch makes two
+passes over the pairs (each visit with its own draw of the student's input): the student sees as many
+images per epoch, in as many steps, as ``baseline-pe`` and CL.
+
+``kd-ce`` is the mechanism control: KD's batching, the same draw of the student's input and the same
+student, trained by cross-entropy alone (no teacher, no distillation term). ``kd`` against ``kd-ce`` asks
+whether the teacher adds anything over showing the student masked and non-masked images at random.
 """
 
 from __future__ import annotations
@@ -31,6 +40,13 @@ TEACHER = "baseline-nm"
 
 
 @dataclass
+class StudentOptions(ClassifierOptions):
+    """The student's masked-input probability and (:class:`ClassifierOptions`) what its classifier reads."""
+
+    masked_probability: float = 0.5
+
+
+@dataclass
 class DistillOptions(ClassifierOptions):
     """lambda (``feature_weight``), the student's masked-input probability, map normalisation and
     (:class:`ClassifierOptions`) what the student's classifier reads."""
@@ -40,18 +56,41 @@ class DistillOptions(ClassifierOptions):
     normalise: bool = True
 
 
-@register_method("kd", role="ours")
-class Distill(Method):
+@register_method("kd-ce", role="ablation", colour="#DDCC77", ablates="kd")
+class Student(Method):
+    """KD's student without a teacher: one image of each pair (the masked one with ``masked_probability``),
+    cross-entropy; two passes over the pairs an epoch (:attr:`views_per_sample` 2, :attr:`images_per_sample` 1)."""
+
+    Options = StudentOptions
+    views_per_sample = 2
+    images_per_sample = 1
+
+    def training_set(self, table: pd.DataFrame) -> TrainingSet:
+        """MSD-PE pairs of the fold's training images."""
+        return image_pairs(table)
+
+    def student_input(self, batch: Batch) -> torch.Tensor:
+        """Per pair, the masked image with probability ``masked_probability``, else the non-masked one."""
+        nm, m = batch.views
+        use_masked = torch.rand(len(nm)) < self.options.masked_probability
+        return torch.where(use_masked.to(nm.device).view(-1, 1, 1, 1), m, nm)
+
+    def training_step(self, model: nn.Module, batch: Batch) -> StepOutput:
+        """Cross-entropy of the student on its input."""
+        features = model.features(self.student_input(batch))
+        logits = logits_from_features(model, features).float()
+        ce = F.cross_entropy(logits, batch.labels)
+        return StepOutput(ce, {"ce": ce.detach()}, logits.detach(), batch.labels)
+
+
+@register_method("kd", role="ours", colour="#E69F00")
+class Distill(Student):
     """Feature distillation from the fold's frozen non-masked baseline."""
 
     Options = DistillOptions
     loss_terms = ("feature", "ce")
     requires = (TEACHER,)
     gradient_ratio = ("feature", "ce")
-
-    def training_set(self, table: pd.DataFrame) -> TrainingSet:
-        """MSD-PE pairs of the fold's training images."""
-        return image_pairs(table)
 
     def prepare(self, context: FoldContext) -> None:
         """Load the fold's teacher and check it never saw a validation subject."""
@@ -73,11 +112,9 @@ class Distill(Method):
 
     def training_step(self, model: nn.Module, batch: Batch) -> StepOutput:
         """Teacher map of the non-masked image vs student map of the chosen input."""
-        nm, m = batch.views
-        use_masked = torch.rand(len(nm)) < self.options.masked_probability
-        student_input = torch.where(use_masked.to(nm.device).view(-1, 1, 1, 1), m, nm)
+        student_input = self.student_input(batch)
         with torch.no_grad():
-            target = self.teacher.features(nm)
+            target = self.teacher.features(batch.views[0])
         features = model.features(student_input)
         logits = logits_from_features(model, features).float()
         feature = feature_distance(features, target, self.options.normalise)

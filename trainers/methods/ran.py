@@ -97,7 +97,7 @@ class RanOptions(ReferenceOptions):
     decay_at: list[float] = field(default_factory=lambda: [0.3, 0.5, 0.8])
 
 
-@register_method("ran", role="reference")
+@register_method("ran", role="reference", colour="#CC79A7")
 class RegionAttention(Method):
     """RAN over six fixed crops; attention weights saved for every validation image."""
 

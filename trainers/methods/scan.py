@@ -61,7 +61,7 @@ class ScanOptions(ReferenceOptions):
         check_trunk(self.trunk)
 
 
-@register_method("scan", role="reference")
+@register_method("scan", role="reference", colour="#D55E00")
 class SpatioChannel(Method):
     """SCAN + CCI on a ResNet-50 (or ResNet-18) to layer3; local attention maps saved for the audit."""
 

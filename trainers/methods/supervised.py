@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trainers.data.views import M, NM, PE_M, PE_NM
 from trainers.methods import register_method
 from trainers.methods.base import TRAINING_SUBSETS, ClassifierOptions, Method, check_subset
 
@@ -24,10 +25,10 @@ class SupervisedOptions(ClassifierOptions):
         check_subset(self.subset, SUBSETS)
 
 
-@register_method("baseline-pe", role="baseline", subset="pe")
-@register_method("baseline-mix", role="baseline", subset="mix")
-@register_method("baseline-m", role="baseline", subset="m")
-@register_method("baseline-nm", role="baseline", subset="nm")  # applied first: registered first
+@register_method("baseline-pe", role="baseline", colour="#88CCEE", baseline_for=(PE_NM, PE_M), subset="pe")
+@register_method("baseline-mix", role="baseline", colour="#332288", subset="mix")
+@register_method("baseline-m", role="baseline", colour="#0072B2", baseline_for=(M,), subset="m")
+@register_method("baseline-nm", role="baseline", colour="#56B4E9", baseline_for=(NM,), subset="nm")  # registered first
 class Supervised(Method):
     """Plain cross-entropy training of the backbone and a linear head on one image subset."""
 

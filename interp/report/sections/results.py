@@ -14,8 +14,9 @@ from interp.report.sections import register
 from interp.report.sections.base import Context, Section
 from reports.flowables import figure, paragraph, plot_style, swatch, table, text, vector
 from reports.styles import FRAME_WIDTH
+from trainers.data.views import FULL_VIEWS, PE_VIEWS
 
-VIEWS: tuple[tuple[str, str], ...] = (("NM", "M"), ("PE-NM", "PE-M"))
+VIEWS: tuple[tuple[str, ...], ...] = (FULL_VIEWS, PE_VIEWS)
 CI_NAMES: dict[str, str] = {"nadeau-bengio": "Nadeau-Bengio corrected 95% interval", "t": "95% t-interval"}
 
 
