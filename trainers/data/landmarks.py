@@ -106,7 +106,7 @@ class LandmarkLayout:
         return points
 
 
-def subset(name: str, parent: LandmarkLayout, keep: Iterable[str], description: str) -> LandmarkLayout:
+def derived_layout(name: str, parent: LandmarkLayout, keep: Iterable[str], description: str) -> LandmarkLayout:
     """The layout of ``parent``'s groups ``keep`` concatenated in that order.
 
     Besides the kept groups, every other group of ``parent`` whose points are all kept (``jaw``
@@ -193,7 +193,8 @@ DEMO_GROUPS: tuple[str, ...] = (
     "lips_inner", "face_oval",
 )
 """The MediaPipe groups the demo dataset writes, in this order."""
-DEMO_148 = subset("demo-148", MEDIAPIPE_478, DEMO_GROUPS, "the demo dataset's 148-point subset of mediapipe-478")
+DEMO_148 = derived_layout("demo-148", MEDIAPIPE_478, DEMO_GROUPS,
+                          "the demo dataset's 148-point subset of mediapipe-478")
 
 LAYOUTS: Registry[LandmarkLayout] = Registry("landmark layout")
 """Every known layout by name; look one up with ``LAYOUTS[name]`` (DataError naming the choices)."""
