@@ -22,8 +22,10 @@ from tqdm.auto import tqdm
 from interp import layout
 from interp.headline import headline_cells
 from interp.present import accuracy_cells
+from interp.results import Results, ResultMissing
 from interp.results import load as load_results
 from interp.runs import Run, open_run
+from interp.shift_text import shift_printout
 from interp.steps import available, steps
 from interp.steps.base import Step, file_digest
 from trainers.common import logs
@@ -175,8 +177,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(cells):
             print("\nHypotheses (each family's primary test; every row in analysis/tables/comparisons):")
             print(cells.to_string(index=False))
+    _print_shift(results)
     print(f"outputs: {results.analysis} (index.json lists every file)")
     return 0
+
+
+def _print_shift(results: Results) -> None:
+    """The attention shift of every audited method, per arm, against its null band (:mod:`interp.shift_text`)."""
+    for method in results.attention_methods():
+        try:
+            text = shift_printout(results.attention_shift(method), method)
+        except ResultMissing:  # an audit without complete pairs writes no shift table
+            continue
+        if text:
+            print(text)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ RANDOMISED = "randomised model"
 def distribution(images: pd.DataFrame, metric: str, colours: dict[str, str], reference: bool,
                  randomised: dict[str, float] | None = None) -> go.Figure:
     """Box plot of ``metric`` per arm over the images of ``Results.attention()`` (already filtered);
-    ``reference`` adds the value a uniform map would get (the mask polygon's share of the image), and
+    ``reference`` adds the value a map uniform over the whole input image would get (the mask polygon's share
+    of the image, over the images with a score), and
     ``randomised`` (arm -> value) the mean mask fraction of each arm's fully randomised model."""
     if images.empty or metric not in images.columns:
         return empty("no audited image for this selection")
@@ -30,7 +31,7 @@ def distribution(images: pd.DataFrame, metric: str, colours: dict[str, str], ref
                                  marker={"symbol": "diamond-open", "size": 14, "color": "#333333"},
                                  hovertemplate="%{x}, randomised model: %{y:.3f}<extra></extra>"))
     if reference and "mask_share" in images.columns:
-        shares = images.drop_duplicates("image_id")["mask_share"]
+        shares = images[images[metric].notna()].drop_duplicates("image_id")["mask_share"]  # the images scored
         fig.add_trace(go.Box(y=shares, name=UNIFORM, marker_color="#999999", boxpoints=False,
                              hovertemplate="uniform map: %{y:.3f}<extra>mask share of the image</extra>"))
     fig.update_yaxes(title=metric.replace("_", " "))

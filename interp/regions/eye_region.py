@@ -13,7 +13,7 @@ class EyeRegionFraction(RegionMetric):
     References
     ----------
     Energy-based pointing game, Wang et al. (2020), "Score-CAM", CVPR Workshops; the region is
-    the upper-face evidence that masked-FER methods aim to use (Yang et al. 2024, MSD-E).
+    the upper-face evidence that masked-FER methods aim to use (the MSD-E paper: Sola and Gera 2022, ICVGIP).
     """
 
     name = "eye_fraction"

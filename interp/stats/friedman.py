@@ -1,8 +1,10 @@
-"""Friedman's test over all models on matched folds; its post-hoc is pairwise Wilcoxon + Holm.
+"""Friedman's test over all models on matched folds; its post-hoc compares every pair of models.
 
-The post-hoc used here is pairwise Wilcoxon signed-rank tests over folds with Holm's adjustment
-across all model pairs (Benavoli et al. 2016 recommend it over the Nemenyi mean-rank test, whose
-outcome depends on which other models are in the comparison).
+The post-hoc (:func:`interp.stats.comparisons.posthoc_family`) runs, for every pair of models, the
+corrected resampled t-test over folds as the primary test and the Wilcoxon signed-rank test as a
+secondary one, each Holm-adjusted across all model pairs - pairwise tests rather than the Nemenyi
+mean-rank test, whose outcome depends on which other models are in the comparison (Benavoli et al.
+2016).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from scipy import stats
 from interp.stats.base import TestInfo, TestResult
 from trainers.common.errors import DataError
 
-POSTHOC = "pairwise Wilcoxon signed-rank over folds, Holm-adjusted across all model pairs"
+POSTHOC = ("every pair of models: the corrected resampled t-test over folds (primary) and the Wilcoxon "
+           "signed-rank test (secondary), Holm-adjusted across all model pairs")
 
 
 def friedman_test(scores: pd.DataFrame) -> TestResult:

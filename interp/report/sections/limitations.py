@@ -76,15 +76,19 @@ def _demo_data(results: Results) -> list[str]:
 
 
 def _coarse_gradcam(results: Results) -> list[str]:
+    """Grad-CAM's map size as the audit recorded it (``audit.json`` ``layers``), when the input is small."""
     if "gradcam" not in results.attention_methods():
         return []
-    size = int(results.config().get("image_size") or 0)
-    if size >= SMALL_INPUT:
+    layers = results.attention_layers("gradcam").dropna(subset=["grid_h", "input_size"])
+    small = layers[layers["input_size"] < SMALL_INPUT]
+    if small.empty:
         return []
-    return [f"<b>Coarse Grad-CAM.</b> At {size} px input a ResNet's last block is {max(size // 32, 1)}x"
-            f"{max(size // 32, 1)} cells (7x7 at the paper's 224 px), so Grad-CAM either uses that coarse map or "
-            "a shallower, less class-specific layer; the maps cannot separate the mask from the eyes finely and "
-            "the region metrics are indicative only. Audit at 112 px or more before drawing conclusions."]
+    used = sorted({f"{row.layer} ({int(row.grid_h)}x{int(row.grid_w)} cells at {int(row.input_size)} px)"
+                   for row in small.itertuples()})
+    return [f"<b>Coarse Grad-CAM.</b> The audit's Grad-CAM maps come from {text(', '.join(used))} (the paper's layer4 "
+            "gives 7x7 at 224 px): a small input forces either a coarse last-block map or a shallower, less "
+            "class-specific layer, so the maps cannot separate the mask from the eyes finely and the region metrics "
+            "are indicative only. Audit at 112 px or more before drawing conclusions."]
 
 
 def _warnings(results: Results) -> list[str]:
