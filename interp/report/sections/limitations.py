@@ -66,6 +66,23 @@ def _unreachable(results: Results) -> list[str]:
             for name, entries in unreachable_families(results).items()]
 
 
+def _unequal_budgets(results: Results) -> list[str]:
+    """Comparisons whose two arms trained on different budgets (the comparisons table's ``budget_differs``)."""
+    try:
+        frame = results.comparisons()
+    except ResultMissing:
+        return []
+    if "budget_differs" not in frame:
+        return []
+    flagged = frame[frame["budget_differs"].fillna(False).astype(bool)].drop_duplicates(["family", "comparison"])
+    if flagged.empty:
+        return []
+    entries = [f"{row.comparison} ({row.family}: {row.budget})" for row in flagged.itertuples()]
+    return [f"<b>Unequal training budgets.</b> In these comparisons the two arms took different optimiser steps or "
+            f"saw different images per epoch (study.json, more than 1% apart): {text('; '.join(entries))}. Their "
+            "difference mixes the method with the budget."]
+
+
 def _demo_data(results: Results) -> list[str]:
     images = results.images()
     if "source" not in images or not (images["source"].astype(str) == "demo").all():
@@ -104,7 +121,7 @@ def _warnings(results: Results) -> list[str]:
 
 
 CHECKS: tuple[Callable[[Results], list[str]], ...] = (
-    _few_folds, _random_init, _demo_data, _coarse_gradcam, _unreachable, _warnings,
+    _few_folds, _random_init, _demo_data, _coarse_gradcam, _unreachable, _unequal_budgets, _warnings,
 )
 
 

@@ -1,5 +1,7 @@
-"""Section ``statistics``: the comparisons of the primary test (effect with its corrected interval,
-raw and adjusted p, reachability), Friedman's omnibus test, a forest plot, and the tests' assumptions."""
+"""Section ``statistics``: the headline hypotheses (confirmatory family, mechanism family, non-inferiority),
+then every family's primary test (effect with its corrected interval, raw and adjusted p, reachability),
+Friedman's omnibus test, a forest plot, and the tests' assumptions. The primary test and the families come
+from the comparisons table (:mod:`interp.headline`), never from a constant."""
 
 from __future__ import annotations
 
@@ -8,20 +10,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 from reportlab.platypus import Flowable
 
+from interp.headline import headline_cells, primary_rows, primary_test
 from interp.present import p_value, points
 from interp.report.sections import register
 from interp.report.sections.base import Context, Section
 from reports.flowables import figure, paragraph, plot_style, swatch, table, vector
 from reports.styles import FRAME_WIDTH
 
-PRIMARY_TEST = "corrected-t"
 OMNIBUS_TEST = "friedman"
-
-
-def primary_rows(comparisons: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the primary test in the method-vs-baseline and NM-vs-M families, in table order."""
-    keep = (comparisons["test"] == PRIMARY_TEST) & ~comparisons["family"].str.startswith("posthoc")
-    return comparisons[keep].reset_index(drop=True)
 
 
 def _reachable(value: object) -> str:
@@ -39,14 +35,32 @@ class StatisticsSection(Section):
         results = context.results
         comparisons = results.comparisons()
         primary = primary_rows(comparisons)
+        primary = primary[~primary["family"].str.startswith("posthoc")].reset_index(drop=True)
+        test = primary_test(comparisons) or "n/a"
         parts: list[Flowable] = [paragraph(
-            "Each method is compared with the baseline on NM and on M images, and each arm's NM accuracy with its "
-            f"M accuracy. The primary test is <b>{PRIMARY_TEST}</b>, Nadeau and Bengio's corrected resampled "
-            "t-test over folds: fold models share most of their training data, so a plain paired t-test would be "
-            "overconfident. Effects are differences in accuracy points (a - b; positive favours a). p-values are "
-            "adjusted within each family (Holm unless stated). A family marked <i>not reachable</i> cannot reach "
-            "significance with this many folds whatever the data: there a large p says nothing. Every other "
-            "test (Wilcoxon, McNemar, subject bootstrap, post-hoc pairs) is in <i>analysis/tables/comparisons</i>.")]
+            "Every hypothesis belongs to exactly one declared family, adjusted on its own: <b>confirmatory</b> "
+            "(the paper's methods against baseline-pe on PE-M, Holm), <b>table</b> (the paper's Tables 3-5 against "
+            "the view-matched baseline, and non-inferiority on PE-NM, Holm), <b>mechanism</b> (each method against "
+            "its ablation, Holm) and <b>exploratory</b> (NM against M within an arm, the ablations on PE-NM, "
+            f"post-hoc pairs; Benjamini-Hochberg). The primary test of the families is <b>{test}</b>, Nadeau and "
+            "Bengio's corrected resampled t-test over folds: fold models share most of their training data, so a "
+            "plain paired t-test would be overconfident. Effects are differences in accuracy points (a - b; "
+            "positive favours a). A family marked <i>not reachable</i> cannot reach significance with this many "
+            "folds whatever the data: there a large p says nothing. Every other test (subject-clustered McNemar, "
+            "subject bootstrap, Wilcoxon from 6 folds, post-hoc pairs) is in <i>analysis/tables/comparisons</i>.")]
+        headline = headline_cells(comparisons)
+        if len(headline):
+            parts += table(["family", "comparison", "view", "test", "effect", "interval", "p adjusted", "verdict",
+                            "budget"],
+                           headline[["family", "comparison", "view", "test", "effect", "interval", "p adjusted",
+                                     "verdict", "budget"]].values.tolist(),
+                           "The headline hypotheses: the confirmatory family, the mechanism family (method against "
+                           "its ablation) and non-inferiority (does the method lose less than the margin, in "
+                           "accuracy points, against baseline-pe on PE-NM: one-sided, lower bound shown). "
+                           "<i>budget</i> says whether the two arms took the same optimiser steps and saw the same "
+                           "images per epoch (study.json).",
+                           widths=[w * FRAME_WIDTH for w in (0.15, 0.15, 0.06, 0.11, 0.07, 0.13, 0.1, 0.13, 0.1)],
+                           numeric=(4,))
         rows = []
         for _, row in primary.iterrows():
             colour = context.colours.get(str(row["model_a"]), "#000000")
@@ -55,7 +69,7 @@ class StatisticsSection(Section):
                          p_value(row["p_raw"]), f"{p_value(row['p_adjusted'])} ({row['adjustment']})",
                          _reachable(row["reachable"])])
         parts += table(["family", "comparison", "subset", "effect", "95% CI", "p", "p adjusted", "reachable"], rows,
-                       f"Comparisons with the primary test ({PRIMARY_TEST}): effect in accuracy points with its "
+                       "Every family's primary test: effect in accuracy points with its "
                        "corrected 95% interval, raw and family-adjusted p-value, and whether the family can reach "
                        "significance at all. <i>NM-M</i> rows compare an arm's NM and M accuracy.",
                        widths=[w * FRAME_WIDTH for w in (0.16, 0.23, 0.07, 0.08, 0.16, 0.08, 0.12, 0.10)],
