@@ -74,6 +74,8 @@ class ArmInfo:
         Evaluation views this arm is the baseline for (``("NM",)`` for ``baseline-nm``).
     steps_per_epoch, images_per_epoch
         The training budget recorded by the trainer; NaN when the study does not record it.
+    trains_on
+        The arm's training subset (``nm``, ``m``, ``mix``, ``pe``); empty when not recorded.
     """
 
     name: str
@@ -82,6 +84,7 @@ class ArmInfo:
     baseline_for: tuple[str, ...] = ()
     steps_per_epoch: float = math.nan
     images_per_epoch: float = math.nan
+    trains_on: str = ""
 
 
 def _from_name(name: str) -> ArmInfo:
@@ -105,8 +108,8 @@ def _number(record: Mapping, *keys: str) -> float:
 def describe_arms(study: Mapping, models: list[str] | None = None) -> dict[str, ArmInfo]:
     """Arm name -> :class:`ArmInfo` for the arms of ``study.json`` (or ``models``), in study order.
 
-    Reads ``arms.<arm>.role``, ``ablates``, ``baseline_for`` and the budget (``steps_per_epoch``,
-    ``images_per_epoch``, at the arm's top level or under ``budget``); an arm without a ``role``
+    Reads ``arms.<arm>.role``, ``ablates``, ``baseline_for``, ``trains_on`` and the budget
+    (``steps_per_epoch``, ``images_per_epoch``, at the arm's top level or under ``budget``); an arm without a ``role``
     is described from its name (``baseline-*`` baselines, ``<arm>-ce`` the ablation of ``<arm>``).
 
     Raises
@@ -128,7 +131,8 @@ def describe_arms(study: Mapping, models: list[str] | None = None) -> dict[str, 
         arms[name] = ArmInfo(
             name, role, ablates=str(record.get("ablates") or (fallback.ablates if "role" not in record else "")),
             baseline_for=tuple(baseline_for) if baseline_for is not None else fallback.baseline_for,
-            steps_per_epoch=_number(record, "steps_per_epoch"), images_per_epoch=_number(record, "images_per_epoch"))
+            steps_per_epoch=_number(record, "steps_per_epoch"), images_per_epoch=_number(record, "images_per_epoch"),
+            trains_on=str(record.get("trains_on") or ""))
     return arms
 
 
@@ -262,7 +266,8 @@ def budget_note(arms: Mapping[str, ArmInfo], comparison: Comparison,
 
     Returns ``(differs, text)``: ``differs`` is True when the steps or the images per epoch differ by
     more than ``tolerance`` (relative to the larger); ``text`` is ``equal``, ``same arm``, ``not
-    recorded`` or the differing numbers (``steps/epoch 40 vs 20``).
+    recorded`` or the differing numbers (``steps/epoch 40 vs 20``), preceded by the training subsets when
+    they differ (``trains on nm vs pe``: budgets then differ by design).
     """
     if comparison.model_a == comparison.model_b:
         return False, "same arm"
@@ -279,4 +284,6 @@ def budget_note(arms: Mapping[str, ArmInfo], comparison: Comparison,
             parts.append(f"{label} {left:g} vs {right:g}")
     if not recorded:
         return False, "not recorded"
+    if parts and a.trains_on and b.trains_on and a.trains_on != b.trains_on:
+        parts.insert(0, f"trains on {a.trains_on} vs {b.trains_on}")
     return bool(parts), "; ".join(parts) or "equal"

@@ -66,6 +66,10 @@ def test_budgets_that_differ_by_more_than_one_percent_are_flagged():
     assert budget_note(arms, Comparison("a", "c", "NM")) == (True, "steps/epoch 100 vs 200")
     assert budget_note(arms, Comparison("a", "d", "NM")) == (False, "not recorded")
     assert budget_note(arms, Comparison("a", "a", "NM-M")) == (False, "same arm")
+    pe, nm = ArmInfo("pe", "baseline", steps_per_epoch=50, trains_on="pe"), ArmInfo("nm", "baseline", steps_per_epoch=100,
+                                                                                trains_on="nm")
+    assert budget_note({"pe": pe, "nm": nm}, Comparison("pe", "nm", "NM")) == (
+        True, "trains on pe vs nm; steps/epoch 50 vs 100")
 
 
 def test_noninferiority_against_a_hand_computation():
@@ -147,3 +151,27 @@ def test_analyze_prints_the_confirmatory_mechanism_and_noninferiority_rows(tmp_p
         ("mechanism-PE-M", "mechanism"), ("noninferiority-PE-NM", "table"), ("noninferiority-PE-NM", "table")]
     assert "non-inferior (margin 1.5)" in hypotheses
     assert interp.analyze.main([str(run), "--only", "stats", "--set", "stats.margin=two"]) == 2  # typed option
+
+
+def test_budgets_recorded_in_study_json_flag_their_rows_and_the_limitations(tmp_path):
+    import interp.results
+    from interp.analyze import analyze
+    from interp.report.sections.limitations import _unequal_budgets
+    from trainers import rundir
+
+    run = write_run(tmp_path / "budget", {"baseline-pe": known_rule, "cl": perfect_rule})
+    study = rundir.read_study(run)
+    study["arms"] = {"baseline-pe": {"role": "baseline", "baseline_for": ["PE-NM", "PE-M"], "trains_on": "pe",
+                                     "budget": {"steps_per_epoch": 20.0, "images_per_epoch": 640.0}},
+                     "cl": {"role": "ours", "baseline_for": [], "trains_on": "pe",
+                            "budget": {"steps_per_epoch": 10.0, "images_per_epoch": 640.0}}}
+    rundir.write_study(run, study)
+    analyze(run, only=["stats"], options={"stats": {"n_boot": 20}})
+    results = interp.results.load(run)
+    table = results.comparisons()
+    confirmatory = table[table["family"] == "confirmatory-PE-M"]
+    assert confirmatory["budget_differs"].all() and set(confirmatory["budget"]) == {"steps/epoch 10 vs 20"}
+    assert confirmatory["note"].str.contains("training budgets differ").all()
+    assert not table.loc[table["family"] == "NM-vs-M", "budget_differs"].any()
+    [line] = _unequal_budgets(results)
+    assert "cl vs baseline-pe (confirmatory-PE-M: steps/epoch 10 vs 20)" in line

@@ -11,6 +11,7 @@ from reportlab.platypus import Flowable, ListFlowable, ListItem
 from interp.report.sections import register
 from interp.report.sections.base import Context, Section
 from interp.results import ResultMissing, Results
+from interp.tables import PE_VIEWS
 from reports.flowables import paragraph, text
 
 FEW_FOLDS = 5
@@ -67,14 +68,16 @@ def _unreachable(results: Results) -> list[str]:
 
 
 def _unequal_budgets(results: Results) -> list[str]:
-    """Comparisons whose two arms trained on different budgets (the comparisons table's ``budget_differs``)."""
+    """Comparisons on the PE views (arms trained on the same pairs) whose two arms trained on different budgets
+    (the comparisons table's ``budget_differs``); on the full views the baselines train on other subsets by design."""
     try:
         frame = results.comparisons()
     except ResultMissing:
         return []
     if "budget_differs" not in frame:
         return []
-    flagged = frame[frame["budget_differs"].fillna(False).astype(bool)].drop_duplicates(["family", "comparison"])
+    flagged = frame[frame["budget_differs"].fillna(False).astype(bool) & frame["subset"].isin(PE_VIEWS)]
+    flagged = flagged.drop_duplicates(["family", "comparison"])
     if flagged.empty:
         return []
     entries = [f"{row.comparison} ({row.family}: {row.budget})" for row in flagged.itertuples()]
