@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from trainers import rundir
 from trainers.common.atomic import atomic_open
@@ -28,7 +29,7 @@ from trainers.data.cache import cache_path, load_images
 from trainers.data.cross import ROLE_COLUMN, TEST_FOLD, TRAIN_ROLE, class_report, cross_dataset_table
 from trainers.data.folds import assign_folds, folds_from_file
 from trainers.data.manifest import Manifest, content_hash
-from trainers.device import configure_determinism
+from trainers.device import configure_determinism, native_bf16
 from trainers.common.errors import DataError
 from trainers.executors.base import SKIPPED, TRAINED, Executor, StudyPlan, Task, TasksFailed
 from trainers.executors.local import LocalExecutor
@@ -135,7 +136,9 @@ def plan_study(data: Path, config: TrainConfig, preset: str, models: list[str], 
     if config.repeats > 1 and (fold_file is not None or cross is not None):
         raise DataError(f"--repeats {config.repeats}: repeated cross-validation draws each repeat's folds from the "
                         "seed; it does not combine with --fold-file or --test-data (one fixed assignment)")
-    table = _open_run_dir(Path(out), manifest, config, preset, arms, folds, device_description, fold_file, cross)
+    precision = "bf16" if config.bf16 and native_bf16(torch.device(device)) else "float32"
+    table = _open_run_dir(Path(out), manifest, config, preset, arms, folds, device_description, fold_file, cross,
+                          precision)
     ordered = manifest.with_table(manifest.table.set_index("image_id").loc[table["image_id"]].reset_index())
     load_images(ordered, config.image_size, face_crop=config.face_crop)
     cache = cache_path(ordered, config.image_size, config.face_crop).resolve()
@@ -203,7 +206,7 @@ def _check_init(config: TrainConfig, arms: dict[str, dict]) -> None:
 
 def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: str, arms: dict[str, dict],
                   folds: list[int], device: str, fold_file: Path | None = None,
-                  cross: dict | None = None) -> pd.DataFrame:
+                  cross: dict | None = None, precision: str = "float32") -> pd.DataFrame:
     """Create the run directory, or check that it belongs to this manifest, config and arm settings; the table.
 
     ``arms`` maps each model to train to its resolved settings (:meth:`Method.settings`); they are recorded
@@ -211,7 +214,8 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
     manifest's folds come from ``fold_file`` when given (``study.json`` records its name and SHA-256; a
     rerun with a fold file checks that the frozen folds are the file's), else from ``config.seed``.
     ``cross`` (a cross-dataset run: the manifests' paths and hashes, the class report) goes into
-    ``study.json`` as ``cross_dataset``.
+    ``study.json`` as ``cross_dataset``; ``precision`` (``bf16`` or ``float32``, what the tasks compute in)
+    as ``precision``.
     """
     models = list(arms)
     manifest_hash = content_hash(manifest)
@@ -225,8 +229,8 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
         differences = config_differences(_comparable({"repeats": 1, **study["config"]}), _comparable(resolved))
         recorded = study.get("arms", {})
         common = [name for name in arms if name in recorded]
-        differences += config_differences({n: _settings(recorded[n]) for n in common}, {n: arms[n] for n in common},
-                                          "arms.")
+        differences += config_differences({n: _settings(recorded[n], arms[n]) for n in common},
+                                          {n: arms[n] for n in common}, "arms.")
         if differences:
             raise DataError(f"{study_path}: config differs from the run's: {'; '.join(differences)}; "
                             "use the same options or a new --out directory")
@@ -247,7 +251,7 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
             "schema": rundir.SCHEMA, "study": out.name, "preset": preset, "config": resolved, "models": models,
             "arms": arms, "k": config.k, "repeats": config.repeats, "folds": folds, "seed": config.seed,
             "repeat_seeds": [config.seed + repeat for repeat in range(config.repeats)], "manifest_hash": manifest_hash,
-            "fold_file": source, "device": device, **provenance(),
+            "fold_file": source, "device": device, "precision": precision, **provenance(),
         }
         if cross is not None:
             record["cross_dataset"] = cross
@@ -288,9 +292,18 @@ def _repeat_folds(table: pd.DataFrame, config: TrainConfig) -> dict[str, np.ndar
             for repeat in range(1, config.repeats)}
 
 
-def _settings(arm: dict) -> dict:
-    """A recorded arm without its description (:data:`trainers.rundir.ARM_DESCRIPTION_KEYS`): what it trains."""
-    return {key: value for key, value in arm.items() if key not in rundir.ARM_DESCRIPTION_KEYS}
+def _settings(arm: dict, current: dict) -> dict:
+    """A recorded arm without its description (:data:`trainers.rundir.ARM_DESCRIPTION_KEYS`): what it trains.
+
+    An arm recorded before ``batching`` existed was trained ``batch_size`` samples a step, one pass an epoch
+    (``current``: the same arm's settings now, for its images per sample): the baselines resume, while CL
+    and KD, whose batching the budget rule changed, are refused.
+    """
+    settings = {key: value for key, value in arm.items() if key not in rundir.ARM_DESCRIPTION_KEYS}
+    if "batching" not in settings and "batching" in current:
+        settings["batching"] = {**current["batching"], "samples_per_step": settings.get("batch_size"),
+                                "passes_per_epoch": 1}
+    return settings
 
 
 def _comparable(config: dict) -> dict:

@@ -12,7 +12,6 @@ from interp.audit.sanity import RANDOMISATION_THRESHOLD
 from interp.audit.targets import TARGETS
 from trainers.common.errors import DataError
 from trainers.common.options import build
-from trainers.methods import arm_names
 
 VIEWS: tuple[str, ...] = ("pe", "all")
 """Image pools of the ``view`` option."""
@@ -52,7 +51,7 @@ class AuditConfig:
         Pairs drawn as overlays (from the first fold).
     baseline, compare
         Reference model (default: baseline-mix, else baseline-nm) and the models tested against it
-        (default: the arms registered as ours, :func:`trainers.methods.arm_names`).
+        (empty, the default: the study's arms of role ``ours``, from ``study.json``; :func:`interp.audit.write.compared_arms`).
     sanity
         Run the sanity checks (randomisation, cross-fold consistency, faithfulness, evidence).
     sanity_images
@@ -94,7 +93,7 @@ class AuditConfig:
     map_size: int = 28
     overlay_pairs: int = 4
     baseline: str = ""
-    compare: tuple[str, ...] = field(default_factory=lambda: tuple(arm_names("ours")))
+    compare: tuple[str, ...] = ()
     sanity: bool = True
     sanity_images: int = 16
     randomisation_stages: int = 8

@@ -30,6 +30,7 @@ from interp.audit.summaries import consistency_table, null_references, pool, shi
 from interp.regions import metric_metadata
 from interp.runs import Run
 from interp.stats.comparisons import PE_BASELINE, pick_baseline, table5_methods
+from interp.stats.families import describe_arms
 from interp.tables import with_init
 from trainers.common.atomic import atomic_open
 
@@ -145,7 +146,7 @@ def write_shift(run: Run, images: pd.DataFrame, collected: Collected, config: Au
     baseline = pick_baseline(run.models, config.baseline)
     reference = PE_BASELINE if PE_BASELINE in run.models else baseline
     sizes = run.fold_sizes(None)
-    tests = ShiftTestConfig(compare=config.compare, reference=reference, n_train=float(sizes["n_train"].mean()),
+    tests = ShiftTestConfig(compare=compared_arms(run, config), reference=reference, n_train=float(sizes["n_train"].mean()),
                             n_test=float(sizes["n_test"].mean()), seed=config.seed)
     kinds = {model: info["map_kind"] for model, info in collected.layers.items()}
     written = []
@@ -155,12 +156,19 @@ def write_shift(run: Run, images: pd.DataFrame, collected: Collected, config: Au
     return written
 
 
+def compared_arms(run: Run, config: AuditConfig) -> tuple[str, ...]:
+    """The models tested against the baseline: the ``compare`` option, or (empty) the study's arms of role
+    ``ours`` as ``study.json`` records them (:func:`interp.stats.families.describe_arms`)."""
+    return config.compare or tuple(name for name, arm in describe_arms(run.study).items() if arm.role == "ours")
+
+
 def mask_comparisons(run: Run, images: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
     baseline = pick_baseline(run.models, config.baseline)
     if baseline is None:
         log.info("no baseline model in %s: skipping the mask-fraction comparisons", run.models)
         return pd.DataFrame()
-    frames = [compare_to_baseline(images, BaselineTest(baseline, config.compare, subset=subset), run.fold_sizes)
+    frames = [compare_to_baseline(images, BaselineTest(baseline, compared_arms(run, config), subset=subset),
+                                  run.fold_sizes)
               for subset in ("M", "NM")]
     if PE_BASELINE in run.models:  # Table 5: the pair-trained methods against the pair-trained baseline
         methods = tuple(table5_methods(run.models))
