@@ -1,5 +1,6 @@
 """Classes: confusion matrices (pooled or one fold, NM or M, row share or counts), per-class recall with
-CIs (Table 6), and the classes a mask hurts most."""
+CIs (Table 6), the classes a mask hurts most, and calibration under masking (ECE, Brier, reliability,
+predicted against true class shares on M)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dash import Input, Output, State, callback, html
 
 from dashboards import components as ui
 from dashboards import data, urlstate
+from dashboards.figures import calibration as calibration_figures
 from dashboards.figures import classes as figures
 from dashboards.figures import empty
 
@@ -66,7 +68,24 @@ def body(state: dict[str, str]) -> list:
         ui.section("Per-class recall (Table 6)", ui.graph("cls-recall", recall_figure(state["run"], state["subset"]))),
         ui.section("Classes a mask hurts most", ui.table("cls-cost", figures.mask_cost(recall), page_size=10),
                    note="Mean recall over folds on non-masked minus masked images; largest drop first."),
+        *calibration_blocks(state["run"]),
     ]
+
+
+def calibration_blocks(run: str) -> list:
+    """ECE/Brier table, reliability diagram and predicted class shares on M (the ``calibration`` step)."""
+    summary, note = data.read(data.get(run).calibration)
+    if summary is None:
+        return [ui.section("Calibration under masking", ui.missing(note))]
+    return [ui.section(
+        "Calibration under masking",
+        ui.table("cls-calibration", calibration_figures.scores(summary), page_size=12),
+        ui.graph("cls-reliability", data.figure(run, lambda results: results.reliability(),
+                                                calibration_figures.reliability)),
+        ui.graph("cls-predicted", data.figure(run, lambda results: results.predicted_classes(),
+                                              calibration_figures.predicted, "M")),
+        note="ECE (15 bins, % with corrected 95% CI over folds) and Brier score from the stored logits; a class "
+             "whose predicted share on M is above its true share is one masked faces collapse onto.")]
 
 
 def recall_figure(run: str, subset: str):

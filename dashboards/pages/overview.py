@@ -15,7 +15,7 @@ from interp import present
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
 METRICS = ("accuracy", "macro_f1")
-TESTS = ("corrected-t", "subject-bootstrap", "mcnemar", "wilcoxon")
+TESTS = ("corrected-t", "subject-bootstrap", "mcnemar-clustered", "wilcoxon")
 
 
 def options(run: str | None = None) -> dict[str, list[str]]:

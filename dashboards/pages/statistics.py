@@ -1,5 +1,6 @@
-"""Statistics: the comparisons table, a forest plot of effects, the Friedman result, each test's
-assumptions on hover."""
+"""Statistics: the headline hypotheses (confirmatory, mechanism, non-inferiority), the comparisons table with
+each family's kind, a forest plot of effects, the Friedman result, each test's assumptions on hover. The
+primary test is read from the table (:mod:`interp.headline`), never from a constant."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dashboards import data, urlstate
 from dashboards.figures import empty
 from dashboards.figures import statistics as figures
 from interp import present
+from interp.headline import headline_cells, primary_test
 
 dash.register_page(__name__, path="/statistics", name="Statistics", order=2)
 
@@ -25,9 +27,9 @@ def options(run: str | None = None) -> dict[str, list[str]]:
     comparisons, _ = data.read(studies.get(run).comparisons)
     families = [] if comparisons is None else list(dict.fromkeys(comparisons["family"]))
     tests = [] if comparisons is None else list(dict.fromkeys(comparisons["test"]))
+    primary = None if comparisons is None else primary_test(comparisons)
     return {"run": studies.names, "family": [ALL] + [f for f in families if f != "friedman"],
-            "test": (["corrected-t"] if "corrected-t" in tests else []) + [ALL]
-            + [t for t in tests if t != "corrected-t"],
+            "test": ([primary] if primary else []) + [ALL] + [t for t in tests if t != primary],
             "primary": ["no", "yes"]}
 
 
@@ -42,7 +44,9 @@ def cells(comparisons: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
     """The comparisons as text cells, with each test's assumptions as hover text."""
     assumptions = dict(zip(tests["test"], tests["assumptions"])) if not tests.empty else {}
     return pd.DataFrame({
-        "family": comparisons["family"], "comparison": comparisons["comparison"], "subset": comparisons["subset"],
+        "family": comparisons["family"],
+        "kind": comparisons["family_kind"] if "family_kind" in comparisons else "",
+        "comparison": comparisons["comparison"], "subset": comparisons["subset"],
         "test": comparisons["test"], "assumptions": comparisons["test"].map(assumptions).fillna(""),
         "effect": comparisons["effect"].round(3),
         "95% CI": [f"[{lo:.2f}, {hi:.2f}]" if pd.notna(lo) else "n/a"
@@ -53,6 +57,7 @@ def cells(comparisons: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
         "role": (comparisons["role"] if "role" in comparisons  # declared by the stats step (one primary per family)
                  else ["primary" if f.startswith("vs-") else "secondary" for f in comparisons["family"]]),
         "reachable": comparisons["reachable"].map({True: "yes", False: "no"}),
+        "budget": comparisons["budget"] if "budget" in comparisons else "",
         "note": comparisons["note"],
     })
 
@@ -89,14 +94,23 @@ def body(state: dict[str, str]) -> list:
     level = alpha(results)
     friedman_lines = [html.Li(f"{r.subset}: statistic {r.statistic:.3g}, p {present.p_value(r.p_raw)} "
                               f"over {r.n_units} arms and {r.k} folds") for r in friedman.itertuples(index=False)]
+    headline = headline_cells(comparisons, level)
     return [
+        ui.section("Headline hypotheses", ui.table("st-headline", headline) if len(headline)
+                   else html.P("no confirmatory, mechanism or non-inferiority family in this study",
+                               className="text-muted"),
+                   note="Each family's primary test: the confirmatory family (the paper's methods against "
+                        "baseline-pe on PE-M), the mechanism family (each method against its ablation) and "
+                        "non-inferiority on PE-NM (one-sided against the margin)."),
         ui.section("Friedman test (all arms)", html.Ul(friedman_lines) if friedman_lines
                    else html.P("not run (fewer than three arms or folds)", className="text-muted")),
         ui.graph("st-forest", figures.forest(rows, tests, level) if len(rows) else empty("no comparison selected")),
         ui.section("Comparisons", ui.table("st-table", cells(rows, tests), tooltips={"test": "assumptions"},
                                            page_size=15),
-                   note="Hover a test name for its assumptions. Primary = the family's declared test (corrected t); "
-                        "'reachable' says whether the test could reach significance with this many folds."),
+                   note="Hover a test name for its assumptions. Primary = the family's declared test; kind = the "
+                        "family's kind (confirmatory, table, mechanism: Holm; exploratory: BH); 'reachable' says "
+                        "whether the test could reach significance with this many folds; budget = whether the two "
+                        "arms' training budgets (study.json) match."),
         ui.section("Tests used", ui.table("st-tests", tests)),
     ]
 
