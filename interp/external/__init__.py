@@ -54,6 +54,7 @@ def load_model(card: ModelCard) -> ExternalModel:
         known, the model refuses the card's input, or its output count differs from the classes.
     """
     from interp.external.formats import choose_format
+    from interp.external.formats.base import describe_error
 
     chosen = choose_format(card)
     module, info = chosen.load(card)
@@ -66,7 +67,7 @@ def load_model(card: ModelCard) -> ExternalModel:
             outputs = module(sample)
     except Exception as exc:  # any framework error: wrong size, channel count or layout
         raise DataError(f"{card.model or card.factory}: the model refused a {tuple(sample.shape)} input "
-                        f"({type(exc).__name__}: {exc}); fix --input-size / --colour (or the card's input_size / "
+                        f"({describe_error(exc)}); fix --input-size / --colour (or the card's input_size / "
                         "colour / channels)") from exc
     if not isinstance(outputs, torch.Tensor) or outputs.ndim != 2 or outputs.shape[0] != CHECK_BATCH:
         shape = tuple(outputs.shape) if isinstance(outputs, torch.Tensor) else type(outputs).__name__

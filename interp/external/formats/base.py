@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -29,3 +30,14 @@ class ModelFormat:
             When the file is missing, unreadable or not convertible; the message names the file and the fix.
         """
         raise NotImplementedError
+
+
+def describe_error(exc: Exception) -> str:
+    """``"Type: reason"`` from the last line of an exception's message.
+
+    TorchScript and other framework errors carry a traceback in their message; the reason is its
+    last line, which often names its own type already.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reason = lines[-1] if lines else ""
+    return reason if re.match(r"^\w+(Error|Exception):", reason) else f"{type(exc).__name__}: {reason}"

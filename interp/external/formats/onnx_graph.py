@@ -22,7 +22,7 @@ from torch import nn
 
 from interp.external.card import ModelCard, ModelInfo
 from interp.external.formats import register_format
-from interp.external.formats.base import ModelFormat
+from interp.external.formats.base import ModelFormat, describe_error
 from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,6 @@ def convert_graph(proto, path: Path) -> nn.Module:
 
 
 def _unconvertible(path: Path, exc: Exception) -> DataError:
-    return DataError(f"{path}: onnx2torch cannot convert this graph ({type(exc).__name__}: {exc}); re-export "
+    return DataError(f"{path}: onnx2torch cannot convert this graph ({describe_error(exc)}); re-export "
                      f"it with opset {FALLBACK_OPSET} and standard operators, or load the model as TorchScript, "
                      "a state dict with --arch, or --factory")

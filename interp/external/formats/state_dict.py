@@ -19,7 +19,7 @@ from torch import nn
 
 from interp.external.card import ModelCard, ModelInfo
 from interp.external.formats import register_format
-from interp.external.formats.base import ModelFormat
+from interp.external.formats.base import ModelFormat, describe_error
 from trainers.common.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def read_state(path: Path) -> Any:
     except FileNotFoundError as exc:
         raise DataError(f"{path}: no such checkpoint file; check the model path") from exc
     except Exception as exc:  # unpickling refused (weights_only) or a truncated/foreign file
-        raise DataError(f"{path}: not a loadable torch state dict ({type(exc).__name__}: {exc}); save the weights "
+        raise DataError(f"{path}: not a loadable torch state dict ({describe_error(exc)}); save the weights "
                         "with torch.save(model.state_dict(), path) (plain tensors load with weights_only=True)") from exc
 
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from interp.external.card import ModelCard, ModelInfo
 from interp.external.formats import register_format
-from interp.external.formats.base import ModelFormat
+from interp.external.formats.base import ModelFormat, describe_error
 from interp.external.formats.onnx_graph import (
     FALLBACK_OPSET,
     OnnxModel,
@@ -73,7 +73,7 @@ class TorchScriptFormat(ModelFormat):
                                   dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
         except Exception as exc:  # an operator the exporter lacks, or a refused input size
             raise DataError(f"{path}: the TorchScript model could not be traced for Grad-CAM at "
-                            f"{tuple(sample.shape)} ({type(exc).__name__}: {exc}); check --input-size/--colour, "
+                            f"{tuple(sample.shape)} ({describe_error(exc)}); check --input-size/--colour, "
                             "or give its state dict with --arch / --factory instead") from exc
         proto = inline_identity_weights(onnx.load_from_string(buffer.getvalue()))
         log.info("%s: TorchScript converted through ONNX (opset %d) for Grad-CAM hooks", path.name, FALLBACK_OPSET)
