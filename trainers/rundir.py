@@ -43,7 +43,7 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
 ) + tuple(f"logit_{name}" for name in CLASSES)
 # study.json keys every reader relies on, with their types (the runner also records config, arms, provenance)
 STUDY_KEYS: dict[str, type] = {"schema": int, "study": str, "models": list, "k": int, "folds": list, "seed": int}
-ARM_DESCRIPTION_KEYS: tuple[str, ...] = ("role", "ablates", "baseline_for", "colour", "budget")
+ARM_DESCRIPTION_KEYS: tuple[str, ...] = ("role", "ablates", "baseline_for", "colour", "trains_on", "budget")
 """Keys of ``study.json`` ``arms.<arm>`` that describe the arm (rewritten from the registry and the frozen
 folds on every run) rather than set what it trains (the rest, compared when a run is resumed). Optional:
 a study written before they existed has none (readers fall back, :mod:`interp.runs`)."""

@@ -171,8 +171,9 @@ def study_folds(config: TrainConfig) -> list[int]:
 
 
 def describe_arms(record: dict, config: TrainConfig, table: pd.DataFrame) -> dict[str, dict]:
-    """``record["arms"]`` with each registered arm's description (:meth:`trainers.methods.Arm.describe`) and
-    its per-epoch budget (:meth:`trainers.methods.base.Method.budget`) on every fold of the study.
+    """``record["arms"]`` with each registered arm's description (:meth:`trainers.methods.Arm.describe`), the
+    subset it trains on (``trains_on``: :meth:`trainers.methods.base.Method.training_subset`) and its per-epoch
+    budget (:meth:`trainers.methods.base.Method.budget`) on every fold of the study.
 
     ``budget``: ``steps_per_epoch`` and ``images_per_epoch`` (means over the folds), ``images_per_step``,
     ``epochs`` and ``per_fold`` (fold id -> ``samples``, ``steps_per_epoch``, ``images_per_epoch``). An arm
@@ -183,7 +184,7 @@ def describe_arms(record: dict, config: TrainConfig, table: pd.DataFrame) -> dic
     for name, method in check_config(config, known).items():
         per_fold = {str(fold): method.budget(table[rundir.fold_rows(table, fold)[0]]) for fold in record["folds"]}
         batching = method.batching()
-        arms[name].update(ARMS[name].describe(), budget={
+        arms[name].update(ARMS[name].describe(), trains_on=method.training_subset(), budget={
             "steps_per_epoch": float(np.mean([b["steps_per_epoch"] for b in per_fold.values()])),
             "images_per_epoch": float(np.mean([b["images_per_epoch"] for b in per_fold.values()])),
             "images_per_step": batching["samples_per_step"] * batching["images_per_sample"],

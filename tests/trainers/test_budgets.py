@@ -84,6 +84,8 @@ def test_arms_are_described_in_study_json(planned: Path) -> None:
     assert study["arms"]["cl-ce"]["ablates"] == "cl" and study["arms"]["kd-ce"]["ablates"] == "kd"
     assert study["arms"]["baseline-pe"]["baseline_for"] == ["PE-NM", "PE-M"]
     assert study["arms"]["baseline-nm"]["baseline_for"] == ["NM"]
+    assert {name: study["arms"][name]["trains_on"] for name in study["models"]} == {
+        "baseline-pe": "pe", "cl": "pe", "cl-ce": "pe", "baseline-nm": "nm", "kd": "pe", "kd-ce": "pe"}
     assert study["arms"]["kd"]["batching"] == {"images_per_sample": 1, "samples_per_step": 8, "passes_per_epoch": 2}
     assert study["arms"]["cl"]["batching"] == {"images_per_sample": 2, "samples_per_step": 4, "passes_per_epoch": 1}
     assert study["precision"] == "float32" and study["repeats"] == 1  # smoke: bf16 = false
@@ -141,12 +143,11 @@ def test_an_odd_batch_size_is_refused_for_pair_arms() -> None:
     create_method("kd-ce", override(load_preset("smoke"), batch_size=7))
 
 
-def test_repeated_cross_validation(manifest: Path, tmp_path: Path) -> None:
-    """Two repeats of 2 folds, fold 0 of each: fold ids 0 and 2, each repeat with its own assignment;
-    the readers and the corrected t take the fold ids as they come."""
+def test_repeated_cross_validation_plan(tiny_manifest: Path, tmp_path: Path) -> None:
+    """Two repeats of 2 folds, fold 0 of each: fold ids 0 and 2, each repeat with its own assignment."""
     config = override(load_preset("smoke"), epochs=1, repeats=2, folds=[0])
     out = tmp_path / "repeats"
-    run_study(manifest, config, "smoke", ["baseline-nm", "baseline-m"], out, device="cpu")
+    plan_study(tiny_manifest, config, "smoke", ["baseline-nm"], out, "cpu", "cpu (test)")
     study = rundir.read_study(out)
     assert study["folds"] == [0, 2] and study["repeats"] == 2 and study["repeat_seeds"] == [0, 1]
     table = rundir.read_manifest(out)
@@ -155,6 +156,19 @@ def test_repeated_cross_validation(manifest: Path, tmp_path: Path) -> None:
     train, test = rundir.fold_rows(table, 2)
     assert np.array_equal(test, expected == 0) and np.array_equal(train, ~test)
     assert set(study["arms"]["baseline-nm"]["budget"]["per_fold"]) == {"0", "2"}
+    with pytest.raises(DataError, match="--repeats 2"):
+        plan_study(tiny_manifest, config, "smoke", ["baseline-nm"], tmp_path / "ff", "cpu", "cpu",
+                   fold_file=tmp_path / "folds.csv")
+
+
+@pytest.mark.slow
+def test_repeated_cross_validation_reads(tiny_manifest: Path, tmp_path: Path) -> None:
+    """A trained repeated study: the readers and the corrected t take the fold ids as they come."""
+    config = override(load_preset("smoke"), epochs=1, repeats=2, folds=[0])
+    out = tmp_path / "repeats"
+    run_study(tiny_manifest, config, "smoke", ["baseline-nm", "baseline-m"], out, device="cpu")
+    table = rundir.read_manifest(out)
+    expected = table["fold_r1"].to_numpy()
     run = open_run(out)
     assert run.finished == {"baseline-nm": [0, 2], "baseline-m": [0, 2]}
     sizes = run.fold_sizes("NM").set_index("fold")
@@ -163,9 +177,6 @@ def test_repeated_cross_validation(manifest: Path, tmp_path: Path) -> None:
     result = corrected_resampled_ttest(accuracy["baseline-nm"].to_numpy(), accuracy["baseline-m"].to_numpy(),
                                        n_train=float(sizes["n_train"].mean()), n_test=float(sizes["n_test"].mean()))
     assert result.df == 1  # J - 1 with J = R x (folds run) = 2
-    with pytest.raises(DataError, match="--repeats 2"):
-        plan_study(manifest, config, "smoke", ["baseline-nm"], tmp_path / "ff", "cpu", "cpu",
-                   fold_file=tmp_path / "folds.csv")
 
 
 def test_fold_ids_beyond_the_repeats_are_refused(planned: Path) -> None:

@@ -267,9 +267,14 @@ class Method:
             return {"classifier_input": self.options.classifier_input}
         return {}
 
+    def training_subset(self) -> str:
+        """The :data:`TRAINING_SUBSETS` key of the images the arm trains on: the ``subset`` option (``mix``
+        without one); pair methods ``pe``. ``study.json`` records it as the arm's ``trains_on``."""
+        return getattr(self.options, "subset", "mix")
+
     def training_set(self, table: pd.DataFrame) -> TrainingSet:
-        """The training images of the ``subset`` option (every image without one), one view each."""
-        return subset_images(table, getattr(self.options, "subset", "mix"))
+        """The training images of :meth:`training_subset`, one view each."""
+        return subset_images(table, self.training_subset())
 
     def sample_order(self, train: TrainingSet, epoch: int, generator: torch.Generator) -> np.ndarray:
         """One random permutation of the samples per pass (:meth:`batching`), one after the other."""

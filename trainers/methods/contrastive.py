@@ -64,6 +64,10 @@ class Contrastive(Method):
     views_per_sample = 2
     images_per_sample = 2  # both images of a pair: a batch of 32 images holds 16 pairs
 
+    def training_subset(self) -> str:
+        """MSD-PE pairs: ``pe``."""
+        return "pe"
+
     def training_set(self, table: pd.DataFrame) -> TrainingSet:
         """MSD-PE pairs of the fold's training images."""
         return image_pairs(table)

@@ -65,6 +65,10 @@ class Student(Method):
     views_per_sample = 2
     images_per_sample = 1
 
+    def training_subset(self) -> str:
+        """MSD-PE pairs: ``pe``."""
+        return "pe"
+
     def training_set(self, table: pd.DataFrame) -> TrainingSet:
         """MSD-PE pairs of the fold's training images."""
         return image_pairs(table)
