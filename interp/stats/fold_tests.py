@@ -34,7 +34,10 @@ def corrected_resampled_ttest(
     """Nadeau and Bengio's corrected resampled t-test of paired fold scores, two-sided.
 
     With ``d = a - b`` over ``k`` folds, ``t = mean(d) / sqrt((1/k + n_test/n_train) * var(d))``
-    (``var`` with ddof 1), referred to Student's t with ``k - 1`` degrees of freedom.
+    (``var`` with ddof 1), referred to Student's t with ``k - 1`` degrees of freedom. For repeated
+    cross-validation (``trainers run --repeats R``) pass the scores of all ``R x k`` folds (every fold
+    id): ``k`` is then ``R k``, which is Bouckaert and Frank's corrected repeated k-fold t
+    (``1/(R k) + n_test/n_train``, ``R k - 1`` degrees of freedom).
 
     Parameters
     ----------
@@ -55,7 +58,8 @@ def corrected_resampled_ttest(
     References
     ----------
     Nadeau, C. and Bengio, Y. (2003). Inference for the generalization error. Machine Learning,
-    52(3), 239-281.
+    52(3), 239-281. Bouckaert, R. R. and Frank, E. (2004). Evaluating the replicability of significance
+    tests for comparing learning algorithms. PAKDD 2004, LNCS 3056, 3-12.
     """
     if n_train <= 0 or n_test <= 0:
         raise DataError(f"n_train and n_test must be positive, got {n_train} and {n_test}")
