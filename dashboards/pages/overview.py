@@ -10,7 +10,9 @@ from dashboards import components as ui
 from dashboards import data, urlstate
 from dashboards.figures import accuracy as figures
 from dashboards.figures import empty
+from dashboards.figures import sensitivity as sensitivity_figures
 from interp import present
+from interp.sensitivity_views import sensitivity_cells
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
@@ -76,7 +78,20 @@ def body(run: str, metric: str, test: str) -> list:
                      ui.table("ov-accuracy-table", present.accuracy_cells(acc)), gap]
     if len(data.studies().names) > 1:
         blocks.append(ui.section("All studies", ui.table("ov-studies", across_studies())))
-    return blocks + tail
+    return blocks + sensitivity(results) + tail
+
+
+def sensitivity(results) -> list:
+    """The mask-sensitivity section (flip rate with CI, drop, KL, NM/M accuracy and calibration per arm and class;
+    predicted classes NM vs M), or nothing when the study has no such table yet."""
+    summary, _ = data.read(results.mask_sensitivity)
+    shares, _ = data.read(lambda: results.mask_sensitivity("classes"))
+    if summary is None or shares is None:
+        return []
+    return [ui.section("Mask sensitivity", ui.table("ov-sensitivity", sensitivity_cells(summary)),
+                       ui.graph("ov-sensitivity-classes", sensitivity_figures.class_shares(shares)),
+                       note="Per NM/M pair: does the prediction change under the mask (flip, with a subject-bootstrap "
+                            "95% CI), the drop in the probability of the non-masked prediction, KL(NM || M).")]
 
 
 def accuracy_figure(run: str, metric: str):
