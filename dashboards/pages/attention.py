@@ -12,7 +12,9 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboards import components as ui
 from dashboards import data, images, urlstate
 from dashboards.figures import attention as figures
+from dashboards.figures import attention_shift as shift_figures
 from dashboards.figures import empty
+from interp import attention_views as views
 from interp import palette, present
 from trainers.data.labels import CLASSES
 
@@ -134,6 +136,9 @@ def layout(**query) -> html.Div:
     return html.Div([
         html.H2("Attention audit"),
         ui.filters(*widgets),
+        html.A("Figure 6 (PNG: every arm on the same pairs, labelled rows and columns)", id="att-figure6",
+               href=images.figure6_url(run, state["method"]), download=f"{run}-figure6-{state['method']}.png",
+               target="_blank", className="small d-block mb-2"),
         html.Div(count, id="att-count", className="text-muted small mb-2"),
         html.Div(gallery_children, id="att-gallery", className="d-flex flex-wrap gap-3 mb-2"),
         dbc.Pagination(id="att-page", max_value=pages, active_page=page, fully_expanded=False,
@@ -146,6 +151,7 @@ def layout(**query) -> html.Div:
                         "'randomised model' (diamonds) is each arm's mask fraction once all its layers are "
                         "randomised - what the architecture and method give without anything learnt."),
         *static_sections(results, state["method"]),
+        *shift_sections(results, state["method"]),
     ])
 
 
@@ -193,7 +199,54 @@ def static_sections(results, method: str) -> list:
     return blocks
 
 
+
+def shift_sections(results, method: str) -> list:
+    """The attention shift (forest of d with both intervals and the null band, subject shares NM -> M, the
+    common-frame difference maps) and the checks of the maps (faithfulness, agreement between methods)."""
+    colours, arms = results.arm_colours, results.arms
+    shift, note = data.read(lambda: results.attention_shift(method))
+    blocks = [ui.section("Attention shift per arm",
+                         ui.graph("att-shift-forest", shift_figures.shift_forest(views.forest_rows(shift, arms), colours))
+                         if shift is not None else ui.missing(note),
+                         note="d = U(M) - U(NM) per pair, U = log of the area-normalised upper-face share minus that "
+                              "of the lower face; averaged per subject, then per fold. Above 0 masking moved the "
+                              "evidence up the face. Grey: what randomised networks of the same architecture give.")]
+    pairs, note = data.read(lambda: results.attention_shift(method, pairs=True))
+    blocks.append(ui.section("Upper- and lower-face shares per subject, NM -> M",
+                             ui.graph("att-shift-subjects",
+                                      shift_figures.subject_slopes(views.subject_shares(pairs, arms), colours))
+                             if pairs is not None else ui.missing(note)))
+    cells, note = data.read(lambda: results.attention_difference_map(method))
+    blocks.append(ui.section("Mean M - NM map on a common face frame",
+                             ui.graph("att-shift-maps", shift_figures.difference_maps(cells, arms))
+                             if cells is not None else ui.missing(note),
+                             note="Every map warped on its eye landmarks (crosses: the eye centres), its positive part "
+                                  "as shares of its mass; red cells gained evidence on the masked image of a pair."))
+    curves, note = data.read(lambda: results.faithfulness("curves", method))
+    summary, _ = data.read(lambda: results.faithfulness("summary", method))
+    faith = [ui.graph("att-faith-curves", shift_figures.faithfulness_curves(curves, colours))] if curves is not None \
+        else [ui.missing(note)]
+    if summary is not None:
+        faith.append(ui.table("att-faith-summary", views.faithfulness_cells(summary), page_size=10))
+    blocks.append(ui.section("Faithfulness: deletion, insertion and face-region occlusion", *faith,
+                             note="Pixels are removed with ROAD's noisy linear imputation. Region drops: probability of "
+                                  "the explained class lost when the upper or lower face is removed, beside an "
+                                  "equal-area control region on the face (excess = drop - control)."))
+    agreement, note = data.read(lambda: results.attention_agreement("summary", method))
+    blocks.append(ui.section("Agreement between attribution methods",
+                             ui.table("att-agreement", views.agreement_cells(agreement))
+                             if agreement is not None else ui.missing(note)))
+    return blocks
+
+
 ui.follow_study("att-run")
+
+
+@callback(Output("att-figure6", "href"), Output("att-figure6", "download"), Input("att-method", "value"),
+          State("att-run", "value"), prevent_initial_call=True)
+def figure6_link(method: str, run: str) -> tuple[str, str]:
+    """The figure-6 download of the chosen attribution method."""
+    return images.figure6_url(run, method), f"{run}-figure6-{method}.png"
 
 
 @callback(Output("att-gallery", "children"), Output("att-count", "children"), Output("att-page", "active_page"),

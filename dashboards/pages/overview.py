@@ -62,9 +62,9 @@ def body(run: str, metric: str, test: str) -> list:
     studies, the dataset and the protocol."""
     results = data.get(run)
     dataset, dataset_note = data.read(results.dataset_summary)
-    tail = [ui.section("Dataset (Table 2)", ui.table("ov-dataset", dataset) if dataset is not None
+    tail = [ui.section("Dataset (Table 2)", ui.plain_table("ov-dataset", dataset) if dataset is not None
                        else ui.missing(dataset_note)),
-            ui.section("Protocol", ui.table("ov-protocol", protocol(results)))]
+            ui.section("Protocol", ui.plain_table("ov-protocol", protocol(results)))]
     head = [html.H4(f"Study {run}", id="ov-study"), ui.analysis_status(results)]
     cross = present.cross_dataset_note(results.cross_dataset())
     if cross:
@@ -75,9 +75,9 @@ def body(run: str, metric: str, test: str) -> list:
     if acc is None:
         return head + [ui.missing(note), ui.graph("ov-accuracy", empty(note)), gap] + tail
     blocks = head + [ui.graph("ov-accuracy", accuracy_figure(run, metric)),
-                     ui.table("ov-accuracy-table", present.accuracy_cells(acc)), gap]
+                     ui.plain_table("ov-accuracy-table", present.accuracy_cells(acc)), gap]
     if len(data.studies().names) > 1:
-        blocks.append(ui.section("All studies", ui.table("ov-studies", across_studies())))
+        blocks.append(ui.section("All studies", ui.plain_table("ov-studies", across_studies())))
     return blocks + sensitivity(results) + tail
 
 

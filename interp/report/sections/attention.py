@@ -11,11 +11,12 @@ from reportlab.platypus import Flowable
 
 from interp.palette import class_colour
 from interp.present import p_value, percent, points
+from interp.report.figure6 import figure6_table
 from interp.report.sections import register
 from interp.report.sections.base import Context, Section
 from interp.results import Results
-from reports.flowables import figure, image_file, paragraph, plot_style, swatch, table, text, vector
-from reports.styles import FRAME_HEIGHT, FRAME_WIDTH
+from reports.flowables import figure, paragraph, plot_style, swatch, table, text, vector
+from reports.styles import FRAME_WIDTH
 from trainers.data.labels import CLASSES
 
 METRIC = "mask_fraction"
@@ -55,11 +56,12 @@ class AttentionSection(Section):
             "(on a non-masked image: where the mask would be). A model that reads the eyes and brows instead of "
             "the mask scores low; uniform attention scores the polygon's share of the image (the reference).")]
         parts += context.optional(lambda: [figure(
-            image_file(results.figure6(), FRAME_WIDTH, 0.55 * FRAME_HEIGHT),
-            "The same image pairs (columns: non-masked then masked image of a pair) explained by every arm (rows, "
-            "first fold): heat map of the attribution, white outline of the mask polygon, green border when the "
-            "arm's prediction is right and red when wrong; the caption under each tile reads true -> predicted "
-            "class. Compare rows: an arm that avoids the mask keeps its heat above the outline.")], "Figure-6 grid")
+            figure6_table(results, context.arms, context.colours),
+            "The same image pairs explained by every arm (rows, first fold); columns: the non-masked (NM) then the "
+            "masked (M) image of each pair, headed with its true class. Heat map of the attribution, white outline "
+            "of the mask polygon, green border when the arm's prediction is right and red when wrong; under each "
+            "tile the class the arm predicted. Compare rows: an arm that avoids the mask keeps its heat above the "
+            "outline.")], "Figure-6 grid")
         parts += mask_table(metric, reference, context)
         if len(metric):
             parts.append(figure(vector(mask_figure(metric, reference, context.arms, context.colours)),
