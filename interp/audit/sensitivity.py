@@ -175,3 +175,4 @@ def collapse_classes(shift: pd.DataFrame, model: str) -> list[str]:
     """Classes whose share of predictions grows on masked faces, largest gain first."""
     part = shift[(shift["model"] == model) & (shift["change"] > 0)].sort_values("change", ascending=False)
     return list(part["class"])
+

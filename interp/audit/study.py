@@ -34,7 +34,14 @@ from pathlib import Path
 import pandas as pd
 
 from interp.audit.arm_model import ArmModel, infer, make_arm
-from interp.audit.arms import AUDITED, PYTHON_SOURCE, as_module, file_sha256, provided_model, sample_batch
+from interp.audit.arms import (
+    AUDITED,
+    PYTHON_SOURCE,
+    as_module,
+    file_sha256,
+    provided_model,
+    sample_batch,
+)
 from interp.external.card import ModelCard, to_probabilities
 from trainers import rundir
 from trainers.common.atomic import atomic_open
@@ -231,8 +238,8 @@ def _analyse(folder: Path, arm: ArmModel, options: AuditOptions, target: str) ->
 
     settings = {"method": options.method, "target": target, "max_images": options.max_images,
                 "sanity": options.sanity, "batch_size": options.batch_size, "compare": ()}
-    with provided_model(folder, arm.card.name, arm):
-        analyze(folder, options={"attributions": settings})
+    with provided_model(folder, arm.card.name, arm):  # t-SNE only: UMAP's first call compiles for seconds
+        analyze(folder, options={"attributions": settings, "embeddings": {"methods": ("tsne",)}})
 
 
 def _replace(staging: Path, out: Path) -> None:

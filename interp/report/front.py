@@ -24,8 +24,11 @@ def facts(results: Results) -> list[tuple[str, str]]:
         ("Run directory", str(results.run)),
         ("Preset", str(study.get("preset") or "custom")),
         ("Arms", ", ".join(study.get("models", []))),
-        ("Folds", f"k = {study.get('k')}; trained folds {', '.join(map(str, folds)) or 'none'}"),
-        ("Model", f"{config.get('architecture', '?')} at {config.get('image_size', '?')} px, "
+        ("Folds", "one fold, 'all' (an audit: every image scored, none trained on)" if results.audited() else
+                  f"k = {study.get('k')}; trained folds {', '.join(map(str, folds)) or 'none'}"),
+        ("Model", f"audited, not trained here (python -m interp.audit) at {config.get('image_size', '?')} px"
+                  if results.audited() else
+                  f"{config.get('architecture', '?')} at {config.get('image_size', '?')} px, "
                   f"{config.get('epochs', '?')} epochs, init {config.get('weights') or 'random'}"),
         ("Seed", str(study.get("seed"))),
         ("Device", str(study.get("device"))),

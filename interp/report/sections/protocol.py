@@ -39,6 +39,8 @@ class ProtocolSection(Section):
 
     def content(self, context: Context) -> list[Flowable]:
         results = context.results
+        if results.audited():
+            return audited_protocol(context)
         study, config = results.study, results.config()
         arms = study.get("arms", {})
         init = config.get("weights") or "random initialisation (no pretrained weights)"
@@ -86,3 +88,43 @@ class ProtocolSection(Section):
         parts += table(["package", "version"], [[name, str(version)] for name, version in versions],
                        "Package versions of the training run.", widths=[0.35 * FRAME_WIDTH, 0.3 * FRAME_WIDTH])
         return parts
+
+
+TARGETS = {"true": "the labelled class", "pair": "the class predicted on the pair's non-masked face (both images)",
+           "pred": "each image's own predicted class"}
+
+
+def layer_text(layer: dict) -> str:
+    """``name (8x8 map; rule)``: the Grad-CAM layer of an audited model."""
+    return f"{layer['name']} ({layer['side']}x{layer['side']} map; {layer['rule']})"
+
+
+def audited_protocol(context: Context) -> list[Flowable]:
+    """The protocol of a study written by ``python -m interp.audit``: the model was audited, not trained here;
+    its resolved card, the Grad-CAM layer and where its features come from."""
+    results = context.results
+    record = results.audited()
+    parts: list[Flowable] = [paragraph(
+        f"This study <b>audits a model that was not trained here</b>: every image of the manifest "
+        f"({text(record.get('images'))} images, {text(record.get('pairs'))} non-masked/masked pairs, "
+        + ("labelled" if record.get("labelled") else "<b>without labels</b>")
+        + f") was scored once by the model as given, as a single fold <i>{text(record.get('fold'))}</i> "
+        f"(stored as fold 0 of a one-fold split; no image was trained on). The attribution maps explain "
+        f"{text(TARGETS.get(record.get('target'), record.get('target')))}. Manifest hash "
+        f"{text(str(results.study.get('manifest_hash', ''))[:12])}.")]
+    for arm, audited in record["arms"].items():
+        card = audited.get("card", {})
+        rows = [[key, ", ".join(map(str, value)) if isinstance(value, list) else str(value)]
+                for key, value in card.items() if value not in (None, "")]
+        rows += [["outputs read as", audited.get("outputs", "")],
+                 ["our class per output", ", ".join(audited.get("output_classes", []))],
+                 ["Grad-CAM layer", layer_text(audited["layer"])],
+                 ["features (embeddings)", audited.get("features", "")],
+                 ["model file SHA-256", str(audited.get("model_sha256", "-"))[:16]]]
+        parts += table(["field", "value"], rows,
+                       f"The model card of arm {swatch(context.colours.get(arm, '#000000'), arm)} as resolved and "
+                       "recorded in <i>study.json</i>.", widths=[0.3 * FRAME_WIDTH, 0.7 * FRAME_WIDTH])
+    versions = sorted(results.study.get("versions", {}).items())
+    parts += table(["package", "version"], [[name, str(version)] for name, version in versions],
+                   "Package versions of the audit.", widths=[0.35 * FRAME_WIDTH, 0.3 * FRAME_WIDTH])
+    return parts
