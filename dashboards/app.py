@@ -12,17 +12,12 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-import flask
-import flask_bootstrap
 from dash import Input, Output, State, dcc, html
 
-from dashboards import data, images, urlstate
+from dashboards import data, delivery, images, urlstate
 
 PAGES = Path(__file__).parent / "pages"
 TITLE = "maskfer"
-# Bootstrap's stylesheet from an installed wheel: the dashboard works offline (no CDN).
-BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css"
-BOOTSTRAP_URL = "vendor/bootstrap.min.css"
 
 
 def _navbar(studies: data.Studies) -> dbc.Navbar:
@@ -56,11 +51,11 @@ def create_app(runs: Iterable[str | Path] | data.Studies, **dash_kwargs) -> dash
     dash._pages.PAGE_REGISTRY.clear()
     dash._pages.CONFIG.clear()
     prefix = dash_kwargs.get("requests_pathname_prefix") or "/"
+    # Bootstrap's stylesheet from an installed wheel: the dashboard works offline (no CDN).
     app = dash.Dash(__name__, use_pages=True, pages_folder=str(PAGES), title=TITLE,
-                    external_stylesheets=[prefix + BOOTSTRAP_URL], suppress_callback_exceptions=True,
+                    external_stylesheets=[delivery.stylesheet_url(prefix)], suppress_callback_exceptions=True,
                     **dash_kwargs)
-    app.server.add_url_rule(f"/{BOOTSTRAP_URL}", "bootstrap", lambda: flask.send_from_directory(
-        BOOTSTRAP_DIR, "bootstrap.min.css", mimetype="text/css", max_age=86400))
+    delivery.install(app)
     images.register(app.server)
     app.layout = html.Div([
         dcc.Location(id="url-state", refresh=False),

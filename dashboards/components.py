@@ -64,6 +64,14 @@ def table(id_: str, frame: pd.DataFrame, tooltips: dict[str, str] | None = None,
                       style={"height": f"{height}px"} if height else {})
 
 
+def plain_table(id_: str, frame: pd.DataFrame) -> dbc.Table:
+    """A small static table as plain HTML (no AG Grid: the Overview draws without loading the grid)."""
+    cells = frame.astype(object).where(frame.notna(), "")
+    return dbc.Table([html.Thead(html.Tr([html.Th(str(name)) for name in frame.columns])),
+                      html.Tbody([html.Tr([html.Td(str(value)) for value in row]) for row in cells.itertuples(index=False)])],
+                     id=id_, striped=True, hover=True, size="sm", responsive=True, className="small")
+
+
 def section(title: str, *children, note: str | None = None) -> html.Section:
     """A titled block of a page."""
     head = [html.H4(title, className="mt-4")]

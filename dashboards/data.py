@@ -7,6 +7,7 @@ process and cached by :class:`interp.results.Results`. Nothing here computes a r
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +49,16 @@ class Studies:
         return name if name in self.by_name else self.names[0]
 
 
+def absolute(path: Path) -> Path:
+    """``path`` made absolute against the working directory, ``..`` removed, symbolic links kept (a link's
+    name stays the study's name)."""
+    return Path(os.path.abspath(path))
+
+
 def find_runs(paths: Iterable[str | Path]) -> list[Path]:
-    """Run directories named by ``paths``: each is a run (it has ``study.json``) or a folder of runs.
+    """Absolute run directories named by ``paths``: each is a run (it has ``study.json``) or a folder of runs.
+    Paths are resolved here, once, so files are found whatever the server's working directory and however
+    Flask resolves a relative folder (``send_from_directory`` takes it relative to the app's package).
 
     Raises
     ------
@@ -62,9 +71,9 @@ def find_runs(paths: Iterable[str | Path]) -> list[Path]:
         if not path.is_dir():
             raise DataError(f"{path}: no such run directory; pass a run (runs/NAME) or a folder of runs")
         if (path / STUDY_FILE).is_file():
-            runs.append(path)
+            runs.append(absolute(path))
             continue
-        inside = sorted(child for child in path.iterdir() if (child / STUDY_FILE).is_file())
+        inside = sorted(absolute(child) for child in path.iterdir() if (child / STUDY_FILE).is_file())
         if not inside:
             raise DataError(f"{path}: neither a run directory (no {STUDY_FILE}) nor a folder of runs; "
                             "train one with `python -m trainers run --out RUN`")

@@ -4,6 +4,7 @@ Routes (under the app's path prefix)::
 
     /img/<run>/thumb/<image_id>.png                   the thumbnails step's face image
     /img/<run>/overlay/<method>/<arm>/<image_id>.png  the attention audit's overlay tile
+    /img/<run>/figure6/<method>.png                   the audit's figure-6 grid (rows = arms), to download
 
 A URL never becomes a path: the (run, kind, ids) are looked up in :mod:`interp.results` (whose
 ``files()`` is the allow-list) and anything else is a 404. ``send_from_directory`` re-checks that the
@@ -32,6 +33,11 @@ def thumbnail_url(run: str, image_id: str) -> str:
 def overlay_url(run: str, method: str, arm: str, image_id: str) -> str:
     """URL of an overlay tile of ``arm`` on ``image_id``."""
     return dash.get_relative_path(f"{PREFIX}/{run}/overlay/{method}/{arm}/{image_id}.png")
+
+
+def figure6_url(run: str, method: str) -> str:
+    """URL of the audit's figure-6 grid (the PNG ``interp.analyze`` wrote, labelled rows and columns)."""
+    return dash.get_relative_path(f"{PREFIX}/{run}/figure6/{method}.png")
 
 
 _OVERLAYS: dict[tuple[str, str], dict[tuple[str, str], Path]] = {}
@@ -63,7 +69,7 @@ def has_overlay(results: Results, method: str, arm: str, image_id: str) -> bool:
 
 
 def _send(results: Results, path: Path | None) -> flask.Response:
-    if path is None or not path.is_file():
+    if path is None or not path.is_file() or path.relative_to(results.analysis).as_posix() not in results.files():
         flask.abort(404)
     return flask.send_from_directory(results.analysis, path.relative_to(results.analysis).as_posix(),
                                      mimetype="image/png", max_age=3600)
@@ -86,6 +92,16 @@ def register(server: flask.Flask) -> None:
     @server.route(f"{PREFIX}/<run>/overlay/<method>/<arm>/<image_id>.png")
     def overlay(run: str, method: str, arm: str, image_id: str) -> flask.Response:
         return _send(study(run), overlay_file(study(run), method, arm, image_id))
+
+    @server.route(f"{PREFIX}/<run>/figure6/<method>.png")
+    def figure6(run: str, method: str) -> flask.Response:
+        results = study(run)
+        if method not in results.attention_methods():
+            flask.abort(404)
+        try:
+            return _send(results, results.figure6(method))
+        except ResultMissing:
+            flask.abort(404)
 
 
 def face(results: Results, run: str, image_id: str, size: int = 96, overlay: tuple[str, str] | None = None):

@@ -7,6 +7,8 @@ precision and wording are the same everywhere.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -74,3 +76,55 @@ def cross_dataset_note(record: dict | None) -> str | None:
         if record.get(key):
             note += f" Classes {where}: {', '.join(record[key])}."
     return note
+
+
+@dataclass
+class Figure6Grid:
+    """What figure 6 shows, for every door that draws it (the audit's PNG, the PDF, the dashboard).
+
+    Attributes
+    ----------
+    arms
+        Row labels, top to bottom (the study's arm order).
+    images
+        Column image ids, left to right: the non-masked then the masked image of each pair.
+    headers
+        One column header per image: ``NM · happy`` (view and true class).
+    predictions
+        ``(arm, image_id)`` -> ``(predicted class, right)`` of every tile drawn.
+    """
+
+    arms: list[str]
+    images: list[str]
+    headers: list[str]
+    predictions: dict[tuple[str, str], tuple[str, bool]]
+
+
+def figure6_grid(images: pd.DataFrame, tiles: Iterable[tuple[str, str]], arms: Sequence[str] | None = None) -> Figure6Grid:
+    """The rows, columns and labels of figure 6.
+
+    Parameters
+    ----------
+    images
+        The audit's per-image table (``Results.attention()``): ``model``, ``image_id``, ``label``, ``pred``,
+        ``masked``, ``correct`` and, when present, ``pair_id`` (columns are ordered by pair, NM first).
+    tiles
+        ``(arm, image_id)`` of every overlay tile the audit drew.
+    arms
+        Row order (default: the order of ``tiles``); arms without a tile are left out.
+    """
+    tiles = list(dict.fromkeys(tiles))
+    drawn = set(tiles)
+    rows = images.drop_duplicates(["model", "image_id"]).set_index(["model", "image_id"])
+    order = list(dict.fromkeys(arms or [arm for arm, _ in tiles]))
+    shown = [arm for arm in order if any(tile[0] == arm for tile in drawn)]
+    ids = list(dict.fromkeys(image_id for _, image_id in tiles))
+    first = rows.reset_index().drop_duplicates("image_id").set_index("image_id")
+    if "pair_id" in first.columns:
+        ids.sort(key=lambda image_id: (str(first.loc[image_id, "pair_id"]), bool(first.loc[image_id, "masked"])))
+    headers = [" · ".join(part for part in ("M" if bool(first.loc[image_id, "masked"]) else "NM",
+                                            str(first.loc[image_id, "label"] or "")) if part)
+               for image_id in ids]
+    predictions = {(arm, image_id): (str(rows.loc[(arm, image_id), "pred"]), bool(rows.loc[(arm, image_id), "correct"]))
+                   for arm, image_id in tiles if (arm, image_id) in rows.index}
+    return Figure6Grid(arms=shown, images=ids, headers=headers, predictions=predictions)

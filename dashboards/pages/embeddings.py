@@ -1,4 +1,4 @@
-"""Embeddings: precomputed t-SNE/UMAP projections (WebGL), coloured by class, masked or correct; NM-M
+"""Embeddings: precomputed t-SNE/UMAP projections (SVG), coloured by class, masked or correct; NM-M
 pair lines on demand; hovering a point shows its face thumbnail, label and prediction."""
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ def body(state: dict[str, str]):
     if projections is None:
         return empty(note, height=200), ui.missing(note)
     selected = points(state["run"], state["arm"], state["method"], state["scope"], state["fold"])
-    return (figures.scatter(selected, state["colour"], pairs=state["pairs"] == "yes"),
+    heading = figures.title(selected, state["arm"], state["method"], state["fold"], state["scope"])
+    return (figures.scatter(selected, state["colour"], pairs=state["pairs"] == "yes", heading=heading),
             quality_table(state["run"], state["arm"]))
 
 

@@ -15,7 +15,7 @@ from dash.testing.wait import until
 
 import interp.results
 from dashboards.app import create_app
-from tests.dashboards.conftest import free_port
+from tests.dashboards.conftest import dashboard_command, free_port
 
 PAGES = {  # path -> text that only shows once the page's data is drawn
     "/": "Accuracy per arm and view",
@@ -98,3 +98,26 @@ def test_several_studies_deep_link_and_links_keep_the_study(dash_duo, smoke_stud
     dash_duo.wait_for_contains_text("#_pages_content", "Not analysed yet", timeout=20)
     assert _query(dash_duo) == {"run": "bare"}
     assert dash_duo.get_logs() == []
+
+
+def _loaded_images(browser) -> list[tuple[str, int]]:
+    return browser.driver.execute_script(
+        "return Array.from(document.querySelectorAll('img.thumb, img.overlay'),"
+        " img => [img.className + ' ' + img.getAttribute('src'), img.complete ? img.naturalWidth : -1])")
+
+
+def test_command_with_a_relative_path_from_another_directory_shows_every_image(dash_br, smoke_study, shots):
+    """The README's command as a user types it: ``python -m dashboards runs/smoke`` from the folder above
+    the runs, not the repository; every thumbnail and overlay loads in the browser (not only answers)."""
+    image_id = interp.results.load(smoke_study).overlays().iloc[0]["image_id"]
+    relative = smoke_study.relative_to(smoke_study.parent.parent)
+    with dashboard_command([str(relative)], cwd=smoke_study.parent.parent) as url:
+        for path, kinds in ((f"image/{image_id}", {"thumb", "overlay"}), ("attention?overlay=yes", {"overlay"})):
+            dash_br.driver.get(url + path)
+            until(lambda: _loaded_images(dash_br) and all(width >= 0 for _, width in _loaded_images(dash_br)),
+                  timeout=30)
+            loaded = _loaded_images(dash_br)
+            assert {name.split()[0] for name, _ in loaded} >= kinds, path
+            assert all(width > 0 for _, width in loaded), [name for name, width in loaded if width <= 0]
+            dash_br.driver.save_screenshot(str(shots / f"relative-{path.split('/')[0].split('?')[0]}.png"))
+        assert dash_br.get_logs() == []

@@ -76,9 +76,12 @@ def test_embeddings_scatter_and_hover_card(app):
     figure, quality, search = embeddings.update("cl", "tsne", "both", "0", "correct", "yes", "smoke")
     assert search == "?arm=cl&colour=correct&pairs=yes"
     kinds = {trace.type for trace in figure.data}
-    assert kinds == {"scattergl"} and figure.data[0].name == "NM-M pairs"
+    assert kinds == {"scatter"} and figure.data[0].name == "NM-M pairs"  # traces of the cartesian bundle
     names = {trace.name for trace in figure.data[1:]}
     assert names <= {"correct", "wrong"} and names
+    count = sum(len(trace.x) for trace in figure.data[1:])
+    assert figure.layout.title.text == f"cl · t-SNE · fold 0 · {count} points (NM and M)"
+    assert figure.layout.yaxis.scaleanchor == "x" and figure.layout.yaxis.scaleratio == 1  # equal axis scales
     point = {"customdata": list(figure.data[1].customdata[0]), "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}
     show, bbox, card = embeddings.hover({"points": [point]}, "smoke")
     assert show and bbox == point["bbox"] and f"/img/smoke/thumb/{point['customdata'][0]}.png" in _json(card)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import interp.results
+from dashboards import delivery
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -48,7 +49,7 @@ def test_anything_else_is_refused(client, path):
 
 
 def test_bootstrap_is_served_locally(client):
-    response = client.get("/vendor/bootstrap.min.css")
+    response = client.get(f"/{delivery.BOOTSTRAP_URL}")
     assert response.status_code == 200 and response.content_type.startswith("text/css")
     assert b"Bootstrap" in response.data[:300]
 
@@ -60,7 +61,7 @@ def test_behind_a_proxy_path(smoke_study):
     app = create_app([smoke_study], requests_pathname_prefix="/maskfer/")
     client = app.server.test_client()
     page = client.get("/").data.decode()
-    assert "/maskfer/vendor/bootstrap.min.css" in page
+    assert f"/maskfer/{delivery.BOOTSTRAP_URL}" in page
     with app.server.test_request_context("/"):
         assert images.thumbnail_url("smoke", "x") == "/maskfer/img/smoke/thumb/x.png"
-    assert client.get("/vendor/bootstrap.min.css").status_code == 200  # the proxy strips the prefix
+    assert client.get(f"/{delivery.BOOTSTRAP_URL}").status_code == 200  # the proxy strips the prefix

@@ -99,6 +99,7 @@ def projection_grid(projections: pd.DataFrame, arms: list[str], methods: list[st
                         points = part[part["masked"].astype(bool) == masked]
                         axes.scatter(points["x"], points["y"], s=6 if marker == "o" else 9, marker=marker,
                                      linewidths=0.7, c=[class_colour(str(label)) for label in points["label"]])
+                    axes.set_aspect("equal", adjustable="datalim")  # a unit as long on both axes
                     axes.set_xticks([])
                     axes.set_yticks([])
                     for spine in axes.spines.values():
