@@ -282,7 +282,10 @@ class ModelCard:
         """
         if self.input_size is None or self.mean is None or self.std is None or self.channels is None:
             raise DataError(f"{self.where}: preprocess needs a resolved card (ModelCard.resolved)")
-        array = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images)
+        if not isinstance(images, torch.Tensor):
+            images = np.asarray(images)
+            images = images if images.flags.writeable else images.copy()  # the image cache is a read-only memmap
+        array = torch.as_tensor(images)
         if array.ndim != 4 or array.shape[-1] != 3:
             raise DataError(f"{self.name}: expected (N, H, W, 3) RGB images, got shape {tuple(array.shape)}")
         batch = array.permute(0, 3, 1, 2).to(torch.float32).div(255.0)
