@@ -63,10 +63,18 @@ def _pad_same(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
 
 
 class KerasConv2d(nn.Conv2d):
-    """``nn.Conv2d`` with Keras's padding (``"same"`` computed per input size, asymmetric when needed)."""
+    """``nn.Conv2d`` with Keras's padding (``"same"`` computed per input size, asymmetric when needed).
+
+    A stride-1 ``"same"`` convolution pads ``(k - 1) * dilation`` in total whatever the input size;
+    when that is even the padding is symmetric and left to ``nn.Conv2d`` (no padded copy).
+    """
 
     def __init__(self, *args: Any, same: bool, **kwargs: Any) -> None:
         super().__init__(*args, padding=0, **kwargs)
+        totals = [(k - 1) * d for k, d in zip(self.kernel_size, self.dilation)]
+        if same and all(s == 1 for s in self.stride) and all(total % 2 == 0 for total in totals):
+            self.padding = tuple(total // 2 for total in totals)
+            same = False
         self.same = same
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
