@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trainers.data.labels import CLASSES
+from trainers.data.views import M, NM, PE_M, PE_NM
 
 # Okabe-Ito (colour-blind safe), then Paul Tol's muted scheme for further arms.
 _QUALITATIVE: tuple[str, ...] = (
@@ -20,7 +21,7 @@ _QUALITATIVE: tuple[str, ...] = (
 )
 CLASS_COLOURS: dict[str, str] = dict(zip(CLASSES, (
     "#E69F00", "#882255", "#117733", "#F0E442", "#0072B2", "#D55E00", "#999999")))
-SUBSET_COLOURS: dict[str, str] = {"NM": "#4C72B0", "M": "#C44E52", "PE-NM": "#8DA0CB", "PE-M": "#E78AC3"}
+SUBSET_COLOURS: dict[str, str] = {NM: "#4C72B0", M: "#C44E52", PE_NM: "#8DA0CB", PE_M: "#E78AC3"}
 CORRECT_COLOURS: dict[bool, str] = {True: "#1A9850", False: "#D73027"}
 
 

@@ -12,10 +12,11 @@ from dashboards import data, urlstate
 from dashboards.figures import calibration as calibration_figures
 from dashboards.figures import classes as figures
 from dashboards.figures import empty
+from trainers.data.views import M, NM, PE_M, PE_NM
 
 dash.register_page(__name__, path="/classes", name="Classes", order=1)
 
-SUBSETS = ("M", "NM", "PE-M", "PE-NM")
+SUBSETS = (M, NM, PE_M, PE_NM)
 POOLED = "pooled"
 
 

@@ -33,6 +33,7 @@ from interp.stats.comparisons import PE_BASELINE, pick_baseline, table5_methods
 from interp.stats.families import describe_arms
 from interp.tables import with_init
 from trainers.common.atomic import atomic_open
+from trainers.data.views import M, NM, PE_M, PE_NM
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +170,11 @@ def mask_comparisons(run: Run, images: pd.DataFrame, config: AuditConfig) -> pd.
         return pd.DataFrame()
     frames = [compare_to_baseline(images, BaselineTest(baseline, compared_arms(run, config), subset=subset),
                                   run.fold_sizes)
-              for subset in ("M", "NM")]
+              for subset in (M, NM)]
     if PE_BASELINE in run.models:  # Table 5: the pair-trained methods against the pair-trained baseline
         methods = tuple(table5_methods(run.models))
         frames += [compare_to_baseline(images, BaselineTest(PE_BASELINE, methods, subset=subset), run.fold_sizes)
-                   for subset in ("PE-M", "PE-NM")]
+                   for subset in (PE_M, PE_NM)]
     return pd.concat([f for f in frames if not f.empty] or [pd.DataFrame()], ignore_index=True)
 
 
