@@ -45,7 +45,7 @@ def calibration_folds(predictions: pd.DataFrame, sizes: FoldSizes | None = None,
         rows.append({"model": model, "subset": subset, "fold": fold, "n": len(group),
                      "ece": expected_calibration_error(probs, labels, bins), "brier": brier_score(probs, labels),
                      "confidence": float(probs.max(1).mean()), "accuracy": float((probs.argmax(1) == labels).mean())})
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=["model", "subset", "fold", "n", *MEASURES])  # no row: an unlabelled audit
     if sizes is not None and not frame.empty:
         counts = pd.concat([sizes(subset).assign(subset=subset) for subset in FULL_VIEWS], ignore_index=True)
         frame = frame.merge(counts, on=["subset", "fold"], how="left")

@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "image's own prediction)")
     parser.add_argument("--max-images", type=int, default=0,
                         help="at most N images (whole pairs) get attribution maps (default 0 = all)")
-    parser.add_argument("--no-sanity", action="store_true", help="skip the audit's sanity checks (faster)")
+    parser.add_argument("--no-sanity", action="store_true", help="skip the sanity checks and the other checks of the maps (null band, faithfulness, "
+                             "method agreement): maps, region metrics and mask sensitivity only, several times faster")
     logs.add_verbose_flag(parser)
     return parser
 

@@ -25,6 +25,7 @@ is refused.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import uuid
@@ -56,6 +57,8 @@ AUDIT_KEY = "audit"
 """Key of the audit's record in ``study.json`` (its presence marks a study written by the audit)."""
 FOLD_LABEL = "all"
 TARGETS: tuple[str, ...] = ("true", "pair", "pred")
+QUICK_CHECKS: dict[str, object] = {"null_draws": 0, "faithfulness": {"images": 0}, "agreement": {"images": 0}}
+"""Attention-audit options that ``sanity=False`` (``--no-sanity``) also turns off."""
 PROB_PREFIX = "prob_"
 """predictions.csv columns ``prob_<class>``: the model's probability of each of its outputs (extras included)."""
 
@@ -75,7 +78,9 @@ class AuditOptions:
     method
         Attribution method (:data:`interp.attribution.ATTRIBUTIONS`).
     sanity
-        Run the audit's sanity checks (randomisation, faithfulness).
+        Run the audit's sanity checks (randomisation, faithfulness) and the other checks of the maps
+        (the randomised-network null band, deletion/insertion faithfulness, method agreement:
+        :data:`QUICK_CHECKS`); ``False`` keeps the maps, the region metrics and mask sensitivity only.
     batch_size
         Images per forward pass and per attribution batch.
     analyse
@@ -235,9 +240,13 @@ def _arm_record(arm: ArmModel, source: str, features_from: str) -> dict:
 
 def _analyse(folder: Path, arm: ArmModel, options: AuditOptions, target: str) -> None:
     from interp.analyze import analyze
+    from interp.audit.config import AuditConfig
 
     settings = {"method": options.method, "target": target, "max_images": options.max_images,
                 "sanity": options.sanity, "batch_size": options.batch_size, "compare": ()}
+    if not options.sanity:  # also the checks of the maps beside the sanity checks: null band, faithfulness, agreement
+        known = {field.name for field in dataclasses.fields(AuditConfig)}
+        settings.update({key: value for key, value in QUICK_CHECKS.items() if key in known})
     with provided_model(folder, arm.card.name, arm):  # t-SNE only: UMAP's first call compiles for seconds
         analyze(folder, options={"attributions": settings, "embeddings": {"methods": ("tsne",)}})
 
