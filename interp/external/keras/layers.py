@@ -221,7 +221,7 @@ def _channels_last(config: dict[str, Any]) -> None:
 
 
 def _tensor(array: np.ndarray) -> nn.Parameter:
-    return nn.Parameter(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)), requires_grad=False)
+    return nn.Parameter(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)))
 
 
 def _bias(module: nn.Module, weights: Weights) -> None:

