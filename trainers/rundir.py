@@ -336,8 +336,8 @@ def read_history(directory: Path) -> pd.DataFrame:
     return frame
 
 
-def subset_accuracy(predictions: pd.DataFrame, masked: bool) -> float:
-    """Accuracy in [0, 1] on the masked or non-masked rows (NaN when there are none)."""
+def view_accuracy(predictions: pd.DataFrame, masked: bool) -> float:
+    """Accuracy in [0, 1] on the view M (``masked``) or NM of the rows (NaN when it has none)."""
     part = predictions[predictions["masked"].astype(str).str.lower().isin(["true"] if masked else ["false"])]
     return float(part["correct"].astype(str).str.lower().eq("true").mean()) if len(part) else float("nan")
 

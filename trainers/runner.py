@@ -329,8 +329,8 @@ def summarise(run_dir: Path, models: list[str], folds: list[int] | None = None) 
                 continue
             if rundir.is_done(directory):
                 predictions = pd.read_csv(directory / rundir.PREDICTIONS_FILE)
-                nm.append(rundir.subset_accuracy(predictions, masked=False))
-                m.append(rundir.subset_accuracy(predictions, masked=True))
+                nm.append(rundir.view_accuracy(predictions, masked=False))
+                m.append(rundir.view_accuracy(predictions, masked=True))
         rows.append({"model": model, "folds": len(nm), "nm_mean": np.nanmean(nm) if nm else np.nan,
                      "nm_sd": np.std(nm, ddof=1) if len(nm) > 1 else np.nan,
                      "m_mean": np.nanmean(m) if m else np.nan, "m_sd": np.std(m, ddof=1) if len(m) > 1 else np.nan})
