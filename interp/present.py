@@ -97,7 +97,7 @@ class Figure6Grid:
     arms: list[str]
     images: list[str]
     headers: list[str]
-    predictions: dict[tuple[str, str], tuple[str, bool]]
+    predictions: dict[tuple[str, str], tuple[str, bool | None]]
 
 
 def figure6_grid(images: pd.DataFrame, tiles: Iterable[tuple[str, str]], arms: Sequence[str] | None = None) -> Figure6Grid:
@@ -125,6 +125,8 @@ def figure6_grid(images: pd.DataFrame, tiles: Iterable[tuple[str, str]], arms: S
     headers = [" · ".join(part for part in ("M" if bool(first.loc[image_id, "masked"]) else "NM",
                                             str(first.loc[image_id, "label"] or "")) if part)
                for image_id in ids]
-    predictions = {(arm, image_id): (str(rows.loc[(arm, image_id), "pred"]), bool(rows.loc[(arm, image_id), "correct"]))
+    predictions = {(arm, image_id): (str(rows.loc[(arm, image_id), "pred"]),
+                                     bool(rows.loc[(arm, image_id), "correct"]) if rows.loc[(arm, image_id), "label"]
+                                     else None)  # None: an unlabelled photo, neither right nor wrong
                    for arm, image_id in tiles if (arm, image_id) in rows.index}
     return Figure6Grid(arms=shown, images=ids, headers=headers, predictions=predictions)

@@ -17,10 +17,11 @@ from trainers.common.atomic import atomic_path
 
 RIGHT = (40, 180, 60)
 WRONG = (220, 40, 40)
+UNKNOWN = (140, 140, 140)  # an unlabelled photo: neither right nor wrong
 OUTLINE = (255, 255, 255)
 
 
-def overlay(image: np.ndarray, attribution: np.ndarray, *, correct: bool,
+def overlay(image: np.ndarray, attribution: np.ndarray, *, correct: bool | None,
             polygon: np.ndarray | None = None, size: int = 224, alpha: float = 0.5,
             border: int = 6, colormap: str = "jet") -> Image.Image:
     """One overlay tile.
@@ -32,7 +33,7 @@ def overlay(image: np.ndarray, attribution: np.ndarray, *, correct: bool,
     attribution
         ``(h, w)`` map (any size); its positive part is scaled to [0, 1] and coloured.
     correct
-        Whether the model's prediction was right (green border) or wrong (red).
+        Whether the model's prediction was right (green border) or wrong (red); ``None`` without a label (grey).
     polygon
         Mask polygon in the image's pixel coordinates, drawn as an outline; ``None`` for none.
     size
@@ -51,7 +52,7 @@ def overlay(image: np.ndarray, attribution: np.ndarray, *, correct: bool,
     if polygon is not None and len(polygon) >= 3:
         points = [(float(x) * scale, float(y) * scale) for x, y in np.asarray(polygon)[:, :2]]
         draw.line(points + points[:1], fill=OUTLINE, width=max(1, size // 112))
-    draw.rectangle([0, 0, size - 1, size - 1], outline=RIGHT if correct else WRONG, width=border)
+    draw.rectangle([0, 0, size - 1, size - 1], outline=_colour(correct), width=border)
     return blended
 
 
@@ -89,9 +90,13 @@ def labelled_grid(images: pd.DataFrame, tiles: Mapping[tuple[str, str], Image.Im
             left = label_width + column * side
             sheet.paste(tiles[(arm, image_id)], (left, top))
             pred, right = grid.predictions.get((arm, image_id), ("?", True))
-            draw.text((left + side // 2, top + side + 2), f"→ {pred}", fill=RIGHT if right else WRONG, font=font,
+            draw.text((left + side // 2, top + side + 2), f"→ {pred}", fill=_colour(right), font=font,
                       anchor="mt")
     return sheet
+
+
+def _colour(correct: bool | None) -> tuple[int, int, int]:
+    return UNKNOWN if correct is None else RIGHT if correct else WRONG
 
 
 def save_png(image: Image.Image, target: Path) -> Path:

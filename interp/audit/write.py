@@ -86,7 +86,8 @@ def write_overlays(analysis: Path, method: str, model: str, selection: Selection
     for index, image_id in enumerate(selection.image_ids):
         if image_id not in overlay_ids:
             continue
-        tile = overlay(selection.images[index], maps[index], correct=bool(frame["correct"].iloc[index]),
+        correct = bool(frame["correct"].iloc[index]) if frame["label"].iloc[index] else None  # None: no label
+        tile = overlay(selection.images[index], maps[index], correct=correct,
                        polygon=selection.polygons[index])
         collected.tiles[(model, image_id)] = tile
         written.append(save_png(tile, layout.overlay_path(analysis, method, model, image_id)))

@@ -29,6 +29,9 @@ class CalibrationSection(Section):
     def content(self, context: Context) -> list[Flowable]:
         results = context.results
         summary = results.calibration()
+        if summary.empty:  # an audit of unlabelled photos: nothing to be right or wrong about
+            return [paragraph("<i>No labels</i>: calibration compares confidence with correctness and needs "
+                              "labelled images; see the mask sensitivity for how masking changes the predictions.")]
         arms = [arm for arm in context.arms if arm in set(summary["model"])]
         parts: list[Flowable] = [paragraph(
             "Does a model know when the mask fools it? From the logits stored for every validation image, the "
