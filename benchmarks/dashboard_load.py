@@ -1,7 +1,7 @@
 """The dashboard under load: many browsers at once on ``python -m dashboards`` (the production server).
 
 Starts ``python -m dashboards RUN`` on 127.0.0.1 only (never another interface), then ``--clients``
-threads send a fixed, seeded mix of ``--requests`` requests and stop: the index page, the Pages router
+threads send a fixed, seeded mix of ``--requests`` requests (an equal share of each kind) and stop: the index page, the Pages router
 callback that builds each page, every page's filter callback with each allowed value of each filter
 (the payloads Dash's renderer sends, built from the server's own ``/_dash-dependencies``), the embedding
 hover card, and face thumbnails and overlay tiles. A request fails on an error status, a refused
@@ -13,6 +13,7 @@ connection or a callback answer without its outputs. Prints p50/p95/max per kind
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -86,6 +87,18 @@ def plan(run: str, base: str) -> list[tuple[str, str, dict | None]]:
     return requests
 
 
+def mixed(requests: list[tuple[str, str, dict | None]], count: int, seed: int) -> list[tuple[str, str, dict | None]]:
+    """``count`` requests, an equal share of each kind (each kind's requests in turn), in a seeded random order."""
+    by_kind: dict[str, list] = defaultdict(list)
+    for request in requests:
+        by_kind[request[0]].append(request)
+    turns = {kind: itertools.cycle(items) for kind, items in by_kind.items()}
+    kinds = list(turns)
+    mix = [next(turns[kinds[i % len(kinds)]]) for i in range(count)]
+    random.Random(seed).shuffle(mix)
+    return mix
+
+
 def send(base: str, request: tuple[str, str, dict | None]) -> tuple[str, float, str | None]:
     """(kind, milliseconds, failure or None) of one request."""
     kind, path, body = request
@@ -117,10 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     server, _ = start_server(run, args.port, extra=["--threads", str(args.threads)])
     base = f"http://{HOST}:{args.port}/"
     try:
-        everything = plan(run, base)
-        rng = random.Random(args.seed)
-        mix = [everything[i % len(everything)] for i in range(args.requests)]
-        rng.shuffle(mix)
+        mix = mixed(plan(run, base), args.requests, args.seed)
         load = os.getloadavg()[0]
         start = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:

@@ -77,7 +77,7 @@ def start_server(run: str, port: int, cwd: str | None = None,
     url = f"http://127.0.0.1:{port}/"
     start = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-m", "dashboards", run, "--port", str(port), *(extra or [])], cwd=cwd,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=open(os.environ.get("DASHBOARD_LOG", os.devnull), "w"))
     while True:
         try:
             urllib.request.urlopen(url, timeout=1).read()

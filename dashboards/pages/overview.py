@@ -88,7 +88,7 @@ def sensitivity(results) -> list:
     shares, _ = data.read(lambda: results.mask_sensitivity("classes"))
     if summary is None or shares is None:
         return []
-    return [ui.section("Mask sensitivity", ui.table("ov-sensitivity", sensitivity_cells(summary)),
+    return [ui.section("Mask sensitivity", ui.plain_table("ov-sensitivity", sensitivity_cells(summary)),
                        ui.graph("ov-sensitivity-classes", sensitivity_figures.class_shares(shares)),
                        note="Per NM/M pair: does the prediction change under the mask (flip, with a subject-bootstrap "
                             "95% CI), the drop in the probability of the non-masked prediction, KL(NM || M).")]

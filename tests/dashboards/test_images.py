@@ -65,3 +65,11 @@ def test_behind_a_proxy_path(smoke_study):
     with app.server.test_request_context("/"):
         assert images.thumbnail_url("smoke", "x") == "/maskfer/img/smoke/thumb/x.png"
     assert client.get(f"/{delivery.BOOTSTRAP_URL}").status_code == 200  # the proxy strips the prefix
+
+
+def test_figure6_download(client, smoke_study):
+    results = interp.results.load(smoke_study)
+    response = client.get("/img/smoke/figure6/gradcam.png")
+    assert response.status_code == 200 and response.data == results.figure6("gradcam").read_bytes()
+    assert client.get("/img/smoke/figure6/nomethod.png").status_code == 404
+    assert client.get("/img/other/figure6/gradcam.png").status_code == 404

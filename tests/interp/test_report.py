@@ -122,3 +122,28 @@ def test_a_cross_dataset_study_says_so_in_its_protocol(smoke_study, tmp_path):  
     assert "Each fold trains a fresh model on the other folds and predicts the test dataset" in text
     assert ("Cross-dataset study: every fold's model trains on the folds of raf-masked/manifest.csv and is "
             "evaluated on all of msd/manifest.csv") in text
+
+
+def test_figure6_rows_and_columns_are_labelled_in_readable_text(report, smoke_study):  # noqa: F811
+    """Figure 6's arm names, NM/M + true-class headers and predicted classes are page text of at least 7 pt
+    (read back with pdftotext and pypdf), beside one embedded tile per arm and image."""
+    results = interp.results.load(smoke_study)
+    tiles = results.overlays()
+    images = results.attention().drop_duplicates("image_id").set_index("image_id")
+    reader = PdfReader(report)
+    number = next(i for i, page in enumerate(reader.pages) if "The same image pairs" in page.extract_text())
+    sizes: dict[str, float] = {}
+
+    def visit(text: str, cm, tm, font, size) -> None:
+        if text.strip():
+            sizes[text.strip()] = min(sizes.get(text.strip(), 99.0), size * abs(tm[3]) * abs(cm[3]))
+
+    reader.pages[number].extract_text(visitor_text=visit)
+    headers = {f"{'M' if images.loc[i, 'masked'] else 'NM'} \u00b7 {images.loc[i, 'label']}" for i in tiles["image_id"]}
+    labels = set(tiles["model"]) | headers
+    assert all(label in sizes and sizes[label] >= 7 for label in labels), {label: sizes.get(label) for label in labels}
+    if shutil.which("pdftotext") is not None:
+        text = subprocess.run(["pdftotext", "-f", str(number + 1), "-l", str(number + 1), str(report), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert all(label in text for label in labels)
+    assert len(reader.pages[number].images) >= len(tiles)
