@@ -25,7 +25,7 @@ from sklearn.metrics import confusion_matrix, f1_score
 
 from trainers.data.labels import CLASSES
 from trainers.data.manifest import complete_pairs
-from trainers.data.views import FULL_VIEWS, PE_PREFIX, PE_VIEWS, VIEWS
+from trainers.data.views import FULL_VIEWS, PE_PREFIX, PE_VIEWS, VIEWS  # noqa: F401  (PE_VIEWS: re-exported)
 
 SUBSET_ORDER: tuple[str, ...] = VIEWS  # the views in table order (defined in trainers.data.views)
 CORRECTED, NAIVE = "nadeau-bengio", "t"
