@@ -1,4 +1,4 @@
-"""Rebuild a finished fold's model from its ``checkpoint.pt``, importing only the model registry.
+"""Rebuild a finished fold's network from its ``checkpoint.pt``, importing only the model registry.
 
 Analysis (interp) and KD's teacher need a trained network, not the fold runner: this loader reads
 the checkpoint with ``torch.load(weights_only=True)`` and builds the network through
@@ -18,17 +18,17 @@ from trainers.models import create
 
 
 def load_fold_model(directory: Path) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild a finished fold's model in eval mode from ``checkpoint.pt``.
+    """Rebuild a finished fold's network in eval mode from ``checkpoint.pt``.
 
     Parameters
     ----------
     directory
-        The fold folder, ``<run>/<model>/fold-<k>``; it must hold ``DONE``.
+        The fold folder, ``<run>/<arm>/fold-<k>``; it must hold ``DONE``.
 
     Returns
     -------
-    (model, config)
-        The network (on the CPU, eval mode) and the checkpoint's config dict (model name,
+    (network, config)
+        The network (on the CPU, eval mode) and the checkpoint's config dict (``model``: the arm's name,
         architecture, image size, normalisation, fold, training subjects, ...).
 
     Raises
@@ -42,6 +42,6 @@ def load_fold_model(directory: Path) -> tuple[nn.Module, dict[str, Any]]:
                         "(rerun the same command)")
     state = rundir.load_checkpoint(directory / rundir.CHECKPOINT_FILE)
     config = state["config"]
-    model = create(config["architecture"], config["num_classes"], **config.get("architecture_options", {}))
-    model.load_state_dict(state["model"])
-    return model.eval(), config
+    network = create(config["architecture"], config["num_classes"], **config.get("architecture_options", {}))
+    network.load_state_dict(state["model"])
+    return network.eval(), config
