@@ -79,8 +79,9 @@ def filtered(table: pd.DataFrame, state: dict[str, str]) -> pd.DataFrame:
     rows = table[keep]
     if state.get("overlay") == "yes" and state.get("run") is not None:
         results = data.get(state["run"])
-        rows = rows[[images.has_overlay(results, state["method"], arm, image_id)
-                     for arm, image_id in zip(rows["model"], rows["image_id"])]]
+        drawn = [images.has_overlay(results, state["method"], arm, image_id)
+                 for arm, image_id in zip(rows["model"], rows["image_id"])]
+        rows = rows[pd.Series(drawn, index=rows.index, dtype=bool)]  # a bare empty list would drop the columns
     return rows
 
 

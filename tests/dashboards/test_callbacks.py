@@ -159,3 +159,12 @@ def test_several_studies_and_bad_paths(smoke_study, unanalysed, tmp_path):
         create_app([tmp_path / "empty"])
     with pytest.raises(DataError, match="no such run directory"):
         create_app([tmp_path / "absent"])
+
+
+def test_attention_gallery_with_nothing_left_after_the_filters(app, smoke_study):
+    """An empty selection under the overlay filter keeps its columns (a bare empty list dropped them: a 500)."""
+    attention = page("attention")
+    table = interp.results.load(smoke_study).attention()
+    state = {"run": "smoke", "method": "gradcam", "subject": "nobody", "overlay": "yes"}
+    rows = attention.filtered(table, state)
+    assert rows.empty and list(rows.columns) == list(table.columns) and attention.pairs(rows) == []
