@@ -45,7 +45,7 @@ def cells(comparisons: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
     assumptions = dict(zip(tests["test"], tests["assumptions"])) if not tests.empty else {}
     return pd.DataFrame({
         "family": comparisons["family"],
-        "kind": comparisons["family_kind"] if "family_kind" in comparisons else "",
+        "kind": comparisons.get("family_kind", ""),
         "comparison": comparisons["comparison"], "subset": comparisons["subset"],
         "test": comparisons["test"], "assumptions": comparisons["test"].map(assumptions).fillna(""),
         "effect": comparisons["effect"].round(3),
@@ -57,7 +57,7 @@ def cells(comparisons: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
         "role": (comparisons["role"] if "role" in comparisons  # declared by the stats step (one primary per family)
                  else ["primary" if f.startswith("vs-") else "secondary" for f in comparisons["family"]]),
         "reachable": comparisons["reachable"].map({True: "yes", False: "no"}),
-        "budget": comparisons["budget"] if "budget" in comparisons else "",
+        "budget": comparisons.get("budget", ""),
         "note": comparisons["note"],
     })
 
