@@ -22,7 +22,7 @@ _QUALITATIVE: tuple[str, ...] = (
 CLASS_COLOURS: dict[str, str] = dict(zip(CLASSES, (
     "#E69F00", "#882255", "#117733", "#F0E442", "#0072B2", "#D55E00", "#999999")))
 SUBSET_COLOURS: dict[str, str] = {NM: "#4C72B0", M: "#C44E52", PE_NM: "#8DA0CB", PE_M: "#E78AC3"}
-CORRECT_COLOURS: dict[bool, str] = {True: "#1A9850", False: "#D73027"}
+CORRECT_COLOURS: dict[bool | None, str] = {True: "#1A9850", False: "#D73027", None: "#8C8C8C"}  # None: no label
 
 
 def arm_colours(study: Mapping[str, Any]) -> dict[str, str]:

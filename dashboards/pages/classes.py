@@ -78,6 +78,8 @@ def calibration_blocks(run: str) -> list:
     summary, note = data.read(data.get(run).calibration)
     if summary is None:
         return [ui.section("Calibration under masking", ui.missing(note))]
+    if summary.empty:  # an audit of unlabelled photos
+        return [ui.section("Calibration under masking", html.P("No labels: calibration needs labelled images."))]
     return [ui.section(
         "Calibration under masking",
         ui.table("cls-calibration", calibration_figures.scores(summary), page_size=12),

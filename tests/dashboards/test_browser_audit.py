@@ -7,7 +7,7 @@ import pytest
 
 import interp.results
 from dashboards.app import create_app
-from tests.audit_fixture import audit_data, audited_study  # noqa: F401  (session fixtures)
+from tests.audit_fixture import audit_data, audited_study, unlabelled_study  # noqa: F401  (session fixtures)
 from tests.dashboards.conftest import free_port
 
 PAGES = {"/": "Mask sensitivity", "/classes": "Per-class recall", "/embeddings": "Cluster quality",
@@ -26,3 +26,15 @@ def test_audited_study_opens_on_every_page_with_its_mask_sensitivity(dash_duo, a
     dash_duo.wait_for_element("#ov-sensitivity-classes .js-plotly-plot", timeout=30)
     overall = interp.results.load(audited_study).mask_sensitivity().set_index("class").loc["all"]
     dash_duo.wait_for_contains_text("#ov-sensitivity", f"{100 * overall['flip_rate']:.1f}%", timeout=30)
+
+
+@pytest.mark.slow
+def test_unlabelled_audit_opens_on_every_page(dash_duo, unlabelled_study):  # noqa: F811
+    dash_duo.start_server(create_app([unlabelled_study]), port=free_port())
+    for path, text in PAGES.items():
+        dash_duo.wait_for_page(url=f"{dash_duo.server_url}{path}")
+        dash_duo.wait_for_contains_text("#_pages_content", text, timeout=30)
+        assert "Error loading layout" not in dash_duo.driver.page_source
+        assert dash_duo.get_logs() == [], path
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/")
+    dash_duo.wait_for_contains_text("#ov-sensitivity", "no labels", timeout=30)
