@@ -170,7 +170,7 @@ def study_folds(config: TrainConfig) -> list[int]:
     return [repeat * config.k + fold for repeat in range(config.repeats) for fold in folds]
 
 
-def describe_arms(record: dict, config: TrainConfig, table: pd.DataFrame) -> dict[str, dict]:
+def arm_records(record: dict, config: TrainConfig, table: pd.DataFrame) -> dict[str, dict]:
     """``record["arms"]`` with each registered arm's description (:meth:`trainers.methods.Arm.describe`), the
     subset it trains on (``trains_on``: :meth:`trainers.methods.base.Method.training_subset`) and its per-epoch
     budget (:meth:`trainers.methods.base.Method.budget`) on every fold of the study.
@@ -256,7 +256,7 @@ def _open_run_dir(out: Path, manifest: Manifest, config: TrainConfig, preset: st
         }
         if cross is not None:
             record["cross_dataset"] = cross
-    record["arms"] = describe_arms(record, config, frozen.reset_index(drop=True))
+    record["arms"] = arm_records(record, config, frozen.reset_index(drop=True))
     rundir.write_study(out, record)
     return frozen.reset_index(drop=True)
 
