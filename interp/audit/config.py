@@ -69,9 +69,12 @@ class AuditConfig:
     faithfulness_repeats
         Random equal-area regions per image.
     null_draws
-        Randomised networks per (arm, fold) for the null band of every region metric and of the shift
-        index (:func:`interp.audit.nulls.randomised_null`; each draw re-initialises every layer with its
-        own seed); 0 skips the null.
+        Fully randomised networks (each re-initialised with its own seed) for the null band of every region
+        metric and of the shift index (:class:`interp.audit.nulls.NullPool`: when the maps explain the true
+        class, the arms whose maps are of one kind share the draws); 0 skips the null.
+    null_pairs
+        Pairs per fold the randomised networks explain: a seeded, subject-stratified sample of the audited
+        pairs (0 = all of them); what keeps the null affordable (see docs/attention-audit.md, cost).
     threads
         torch CPU threads during the step; 0 keeps torch's default. On a shared machine 1 can be
         several times faster than oversubscribed cores.
@@ -101,6 +104,7 @@ class AuditConfig:
     randomisation_threshold: float = RANDOMISATION_THRESHOLD
     faithfulness_repeats: int = 3
     null_draws: int = 20
+    null_pairs: int = 2
     seed: int = 0
     threads: int = 0
     faithfulness: FaithfulnessConfig = field(default_factory=FaithfulnessConfig)
@@ -114,7 +118,8 @@ class AuditConfig:
                             "(the class predicted on the pair's non-masked image)")
         if self.view not in VIEWS:
             raise DataError(f"view {self.view!r}: use 'pe' (images of complete validated pairs) or 'all'")
-        if self.null_draws < 0:
-            raise DataError(f"null_draws must be 0 (no null) or positive, got {self.null_draws}")
+        if self.null_draws < 0 or self.null_pairs < 0:
+            raise DataError(f"null_draws and null_pairs must be 0 or positive, got {self.null_draws} and "
+                            f"{self.null_pairs}")
         if self.max_images < 0:
             raise DataError(f"max_images must be 0 (all images) or positive, got {self.max_images}")

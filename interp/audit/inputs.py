@@ -88,6 +88,7 @@ class RunImages:
         self.manifest = Manifest(table, root)
         self._row = {image_id: row for row, image_id in enumerate(self.manifest.table["image_id"])}
         self._arrays: dict[tuple[int, bool], np.ndarray] = {}
+        self._frames: dict[tuple[int, bool], list[InputFrame]] = {}
         table = self.manifest.table
         self._unmasked = {pair: row for row, (pair, masked) in enumerate(zip(table["pair_id"], table["masked"]))
                           if pair and not bool(masked)}  # pair id -> manifest row of its unmasked image
@@ -106,14 +107,19 @@ class RunImages:
         if key not in self._arrays:
             self._arrays[key] = load_images(self.manifest, size, face_crop=face_crop)
         table = self.manifest.table.iloc[rows]
-        frames = input_frames(self.manifest, rows, size, face_crop)
+        partners = [self._unmasked.get(pair) if bool(masked) and pair else None
+                    for pair, masked in zip(table["pair_id"], table["masked"])]
+        if key not in self._frames:  # every row's frame at once: each call parses the whole manifest's geometry
+            self._frames[key] = input_frames(self.manifest, list(range(len(self.manifest.table))), size, face_crop)
+        frame_of = self._frames[key]
+        frames = [frame_of[row] for row in rows]
         polygons: list[np.ndarray | None] = []
         sources: list[str] = []
         anchors: list[str] = []
         regions: dict[str, list[np.ndarray]] = {name: [] for name in AREAS}
-        for (_, record), frame in zip(table.iterrows(), frames):
+        for (_, record), frame, partner in zip(table.iterrows(), frames, partners):
             geometry, source = self._geometry(record, frame)
-            geometry, anchor = self._anchored(record, geometry, size, face_crop)
+            geometry, anchor = self._anchored(geometry, partner, None if partner is None else frame_of[partner])
             for name, region in region_masks(geometry, size, (size, size)).items():
                 regions[name].append(region)
             polygons.append(geometry.mask_polygon)
@@ -133,40 +139,31 @@ class RunImages:
             anchors=anchors,
         )
 
-    def _anchored(self, record: pd.Series, geometry: Geometry, size: int, face_crop: bool) -> tuple[Geometry, str]:
+    def _anchored(self, geometry: Geometry, partner: int | None, frame: InputFrame | None) -> tuple[Geometry, str]:
         """A masked photo's geometry with its lower face drawn from its unmasked partner, and the anchor used.
 
-        The partner's landmarks (same layout) are mapped into the partner's own input frame, then moved
-        onto this face by the similarity transform fitting the partner's eye landmarks to this image's
-        (:func:`interp.regions.face_axes.similarity`). Without a partner with landmarks of the same
-        layout the image keeps its own landmarks (``own``).
+        ``partner`` is the manifest row of the pair's unmasked image (``None`` for an unmasked or unpaired
+        image) and ``frame`` its input frame. The partner's landmarks (same layout) are mapped into that
+        frame, then moved onto this face by the similarity transform fitting the partner's eye landmarks to
+        this image's (:func:`interp.regions.face_axes.similarity`). Without a partner with landmarks of the
+        same layout the image keeps its own landmarks (``own``).
         """
         if geometry.landmarks is None or geometry.layout is None:
             return geometry, NO_ANCHOR
-        partner = self._partner(record) if bool(record["masked"]) else None
-        if partner is None:
+        record = None if partner is None else self.manifest.table.iloc[partner]
+        landmarks = None if record is None else self._points(record, "landmarks")
+        if landmarks is None or frame is None:
             return geometry, OWN
-        row, landmarks = partner
         try:
-            layout = resolve_layout(self.manifest.table.iloc[row]["landmark_layout"], landmarks)
+            layout = resolve_layout(record["landmark_layout"], landmarks)
         except DataError:
             return geometry, OWN
         if layout.name != geometry.layout.name:
             return geometry, OWN
-        moved = input_frames(self.manifest, [row], size, face_crop)[0].map(landmarks)
+        moved = frame.map(landmarks)
         eyes = face_axes.EYES
         transform = face_axes.similarity(layout.points(moved, *eyes), layout.points(geometry.landmarks, *eyes))
         return replace(geometry, lower_landmarks=face_axes.apply(transform, moved)), PARTNER
-
-    def _partner(self, record: pd.Series) -> tuple[int, np.ndarray] | None:
-        """Manifest row and landmarks of the unmasked image of ``record``'s pair (None when there is none)."""
-        if not record["pair_id"]:
-            return None
-        row = self._unmasked.get(record["pair_id"])
-        if row is None:
-            return None
-        landmarks = self._points(self.manifest.table.iloc[row], "landmarks")
-        return None if landmarks is None else (row, landmarks)
 
     def _geometry(self, record: pd.Series, frame: InputFrame) -> tuple[Geometry, str]:
         """The image's geometry in the input frame and where its mask polygon came from."""

@@ -5,6 +5,7 @@
   images and classes as the trained model. The spread over draws is the null band of every region
   metric and of the shift index: what the architecture, the attribution method and the images give
   by themselves (centre bias, padding, upsampling, a smooth mask).
+- :class:`NullPool`: the draws of an audit, shared by the arms of one map kind on one fold's images.
 - :func:`content_maps`: image gradient energy (squared Sobel magnitude of the grey image) pooled to the
   attribution's native grid and upsampled like Grad-CAM: a smooth or patterned mask moves any
   gradient map, with no model at all.
@@ -13,7 +14,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,9 +25,13 @@ from torch import nn
 from torch.nn import functional
 
 from interp.attribution import create
+from interp.audit.sampling import stratified_sample
 from interp.audit.sanity import draw_seed, randomise
 from interp.audit.shift import shift_shares
 from interp.regions import score_regions
+
+NullInputs = Callable[[list[str]], tuple[torch.Tensor, np.ndarray, dict[str, np.ndarray]]]
+"""Image ids -> model inputs, classes to explain and regions (the audit's selection of those images)."""
 
 
 def parameterised_leaves(model: nn.Module) -> list[nn.Module]:
@@ -90,3 +96,60 @@ def content_maps(images: np.ndarray, grid: tuple[int, int] | None = None) -> np.
     tensor = torch.from_numpy(energy).unsqueeze(1)
     coarse = functional.adaptive_avg_pool2d(tensor, tuple(grid))
     return functional.interpolate(coarse, size=energy.shape[1:], mode="bilinear")[:, 0].numpy()
+
+
+@dataclass
+class NullPool:
+    """The randomised-network null of an audit: ``draws`` fresh networks per map kind, on a few pairs per fold.
+
+    A fully randomised network keeps nothing of an arm's training - only its architecture, the images and the
+    classes explained - so when the maps explain the true class, the arms whose maps are of one kind (same
+    model class, Grad-CAM layer and input) share the draws: draw ``i`` of a kind is one network (seeded from
+    the audit's seed, the kind and ``i``) explaining the null pairs of every fold, and each fold's null is
+    its own pairs' maps. Re-initialising a network costs more than explaining a few images with it, so this
+    keeps 20 draws affordable as arms and folds are added. With another ``target`` the classes differ per arm
+    and model, and every (arm, fold) draws its own networks on its own pairs. The null pairs are ``pairs``
+    whole pairs per fold, a seeded, subject-stratified sample of the audited ones (0 = all of them).
+    """
+
+    draws: int
+    method: str
+    batch_size: int
+    settings: dict
+    seed: int
+    shared: bool
+    ids: dict[int, set[str]]
+    _pool: dict[tuple, pd.DataFrame] = field(default_factory=dict)
+
+    @classmethod
+    def plan(cls, images: pd.DataFrame, chosen: dict[tuple[str, int], list[str]], *, draws: int, pairs: int,
+             method: str, batch_size: int, settings: dict, seed: int, shared: bool) -> NullPool:
+        """The pool of an audit: ``images`` has ``image_id``, ``pair_id``, ``subject``; ``chosen`` maps
+        (model, fold) to the audited image ids."""
+        ids: dict[int, set[str]] = {}
+        for (_, fold), members in chosen.items():
+            if fold not in ids:
+                rows = images[images["image_id"].isin(members)].drop_duplicates("image_id")
+                ids[fold] = set(stratified_sample(rows, 2 * pairs, seed + 2))
+        return cls(draws, method, batch_size, dict(settings), seed, shared, ids)
+
+    def explain(self, model: nn.Module, arm: str, kind: str, fold: int, inputs_of: NullInputs,
+                grid: tuple[int, int] | None) -> pd.DataFrame:
+        """The draws' per-image scores (``fold``, ``image_id``, ``draw``, metrics) for one arm and fold.
+
+        ``inputs_of(image_ids)`` gives the model inputs, the classes to explain and the regions of those
+        images; ``kind`` names the arms that may share draws (map kind and input).
+        """
+        key = (kind,) if self.shared else (kind, fold, arm)
+        if key not in self._pool:
+            folds = sorted(self.ids) if self.shared else [fold]
+            image_ids = sorted(i for f in folds for i in self.ids[f])
+            fold_of = {i: f for f in folds for i in self.ids[f]}
+            inputs, targets, regions = inputs_of(image_ids)
+            null = randomised_null(model, inputs, targets, regions, keys=(self.seed, *map(str, key)), draws=self.draws,
+                                   method=self.method, batch_size=self.batch_size, settings=self.settings, grid=grid)
+            null.insert(0, "image_id", [image_ids[i] for i in null["image"]])
+            null.insert(0, "fold", null["image_id"].map(fold_of))
+            self._pool[key] = null.drop(columns="image")
+        null = self._pool[key]
+        return null[null["fold"] == fold]

@@ -37,7 +37,7 @@ from interp.audit.arms import load_audited_arm
 from interp.audit.config import AuditConfig
 from interp.audit.inputs import RunImages, Selection
 from interp.audit.map_checks import MapChecks
-from interp.audit.nulls import content_maps, randomised_null
+from interp.audit.nulls import NullPool, content_maps
 from interp.audit.sampling import stratified_sample
 from interp.audit.sanity import draw_seed, evidence_agreement, faithfulness, randomisation_curve
 from interp.audit.shift import shift_shares
@@ -122,6 +122,9 @@ def _audit(run: Run, config: AuditConfig, analysis: Path, progress: bool) -> lis
     pe_ids = pe_image_ids(run.manifest())
     collected, written = Collected(sanity_ids=sanity_ids), []
     checks = _map_checks(predictions, audited, config)
+    nulls = NullPool.plan(predictions, chosen, draws=config.null_draws, pairs=config.null_pairs, method=config.method,
+                          batch_size=config.batch_size, settings=config.settings, seed=config.seed,
+                          shared=config.target == "true")
     bar = tqdm(total=sum(map(len, chosen.values())), unit="img", desc=f"attributions ({config.method})",
                disable=not progress)
     for model_name, fold, folder in tasks:
@@ -138,7 +141,7 @@ def _audit(run: Run, config: AuditConfig, analysis: Path, progress: bool) -> lis
                                    frame["pred"].map(CLASSES.index).to_numpy(), config.map_size))
         written += write_overlays(analysis, config.method, model_name, selection, maps, frame, overlay_ids, collected)
         if config.null_draws:
-            collected.nulls.append(_null_fold(model, selection, setting, config, targets, grid))
+            collected.nulls.append(_null_fold(nulls, images, model, selection, setting, targets, grid, collected))
         if config.sanity and sanity_ids:
             _sanity_fold(model, images.select(sanity_ids, setting.size, setting.face_crop), setting, config, collected)
         bar.update(len(selection.image_ids))
@@ -231,17 +234,21 @@ def _record_layer(collected: Collected, setting: FoldSetting, model: nn.Module, 
                                                 "input_size": setting.size, "map_kind": kind})
 
 
-def _null_fold(model: nn.Module, selection: Selection, setting: FoldSetting, config: AuditConfig,
-               targets: np.ndarray, grid: tuple[int, int] | None) -> pd.DataFrame:
-    """Region metrics and shift index of ``null_draws`` randomised copies of the fold's model on its audited
-    images, explaining the same classes (:func:`interp.audit.nulls.randomised_null`)."""
-    null = randomised_null(model, setting.inputs(selection.images), targets, selection.regions,
-                           keys=(config.seed, setting.model, setting.fold), draws=config.null_draws,
-                           method=config.method, batch_size=config.batch_size, settings=config.settings, grid=grid)
-    null.insert(0, "image_id", [selection.image_ids[i] for i in null["image"]])
-    null.insert(0, "fold", setting.fold)
-    null.insert(0, "model", setting.model)
-    return null.drop(columns="image")
+def _null_fold(nulls: NullPool, images: RunImages, model: nn.Module, selection: Selection, setting: FoldSetting,
+               targets: np.ndarray, grid: tuple[int, int] | None, collected: Collected) -> pd.DataFrame:
+    """Region metrics and shift index of randomised networks on the fold's null pairs, explaining the same
+    classes (:class:`interp.audit.nulls.NullPool`: arms of one map kind and input share the draws)."""
+    kind = "|".join(map(str, (collected.layers[setting.model]["map_kind"], setting.size, setting.face_crop,
+                              sorted(setting.normalisation.items()))))
+    explained = dict(zip(selection.image_ids, targets))
+
+    def inputs_of(image_ids: list[str]) -> tuple[torch.Tensor, np.ndarray, dict[str, np.ndarray]]:
+        chosen = images.select(image_ids, setting.size, setting.face_crop)
+        classes = chosen.labels if nulls.shared else np.array([explained[i] for i in image_ids])
+        return setting.inputs(chosen.images), classes, chosen.regions
+
+    null = nulls.explain(model, setting.model, kind, setting.fold, inputs_of, grid)
+    return null.assign(model=setting.model)
 
 
 def _per_image_sanity(model: nn.Module, inputs: torch.Tensor, selection: Selection, maps: np.ndarray,

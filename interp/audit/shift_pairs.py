@@ -75,14 +75,17 @@ def null_pairs(nulls: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_null(pairs: pd.DataFrame, draws: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """``pairs`` with ``null_d`` (mean over draws of the same pair), ``null_d_low``/``_high`` (percentiles)
-    and ``learned_d`` = d - null_d; NaN columns without draws."""
+    """``pairs`` with the randomised networks' d: ``null_d`` (mean over draws of the same pair; NaN for a pair
+    the null did not explain), ``null_d_low``/``_high`` (its percentiles over draws), ``null_fold_d`` (the mean
+    over every null pair and draw of the model's fold) and ``learned_d`` = d - ``null_fold_d``."""
     if draws.empty:
-        return pairs.assign(null_d=np.nan, null_d_low=np.nan, null_d_high=np.nan, learned_d=np.nan)
+        return pairs.assign(null_d=np.nan, null_d_low=np.nan, null_d_high=np.nan, null_fold_d=np.nan,
+                            learned_d=np.nan)
     tail = (1 - confidence) / 2
     grouped = draws.groupby(PAIR_KEYS, sort=False)["d"]
     summary = pd.DataFrame({"null_d": grouped.mean(), "null_d_low": grouped.quantile(tail),
                             "null_d_high": grouped.quantile(1 - tail)}).reset_index()
-    out = pairs.merge(summary, on=PAIR_KEYS, how="left")
-    out["learned_d"] = out["d"] - out["null_d"]
+    fold = draws.groupby(["model", "fold"], sort=False)["d"].mean().rename("null_fold_d").reset_index()
+    out = pairs.merge(summary, on=PAIR_KEYS, how="left").merge(fold, on=["model", "fold"], how="left")
+    out["learned_d"] = out["d"] - out["null_fold_d"]
     return out

@@ -6,7 +6,7 @@ adjusted across the rows of its family), the subject-level sign-flip permutation
 subject cluster bootstrap interval. Quantities (``quantity`` column):
 
 - ``shift``: d = U(M) - U(NM) of one arm (does masking move its evidence up the face?);
-- ``learned``: d minus the mean d of the arm's randomised networks on the same pair (what training added);
+- ``learned``: d minus the mean d of the arm's randomised networks on its fold (what training added);
 - ``did``: d(arm) - d(reference) on the same pairs, the reference ``baseline-pe`` where the study has it
   (the paper's comparative claim: CL and KD shift more than the pair-trained baseline);
 - ``shift-correct-both``: d on the pairs the arm gets right on both images (sensitivity);
@@ -86,6 +86,8 @@ def _select(pairs: pd.DataFrame, spec: RowSpec, column: str, by: Sequence[str] =
     if spec.quantity == "did":
         keys = ["fold", "pair_id", *by]
         reference = pairs.loc[pairs["model"] == spec.reference, keys + [column]]
+        if "draw" in by and len(reference):  # arms may share a fold's draws: pair each with another network
+            reference = reference.assign(draw=(reference["draw"] + 1) % (int(reference["draw"].max()) + 1))
         own = own.merge(reference, on=keys, suffixes=("", "_reference"))
         return own.assign(value=own[column] - own[f"{column}_reference"])
     return own.assign(value=own[column])

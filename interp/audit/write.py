@@ -107,13 +107,13 @@ def write_tables(run: Run, analysis: Path, config: AuditConfig, collected: Colle
     warning = coverage_warning(coverage)
     if warning:
         warnings.warn(f"attention audit: {warning}", stacklevel=2)  # logged and kept in index.json by analyze
-    summary = summarise(images)
+    summary = summarise(images, sizes=run.fold_sizes)  # the corrected (Nadeau-Bengio) interval
     if not summary.empty:
         summary = summary.merge(coverage_by_subset(images), on=["model", "subset"], how="left")
         summary = summary.merge(null_references(images, collected.curves, _nulls(collected)),
                                 on=["model", "subset", "class"], how="left")
     written += save(summary, "attention_summary")
-    by_polygon = summary_by_polygon(images, summarise)
+    by_polygon = summary_by_polygon(images, lambda chosen: summarise(chosen, sizes=run.fold_sizes))
     if not by_polygon.empty:
         written += save(by_polygon, "attention_summary_by_polygon")
     written += save(pd.DataFrame(metric_metadata()), "attention_metrics")

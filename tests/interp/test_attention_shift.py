@@ -20,6 +20,7 @@ from interp.regions.mask_fraction import MaskFraction
 from interp.regions.pointing_game import PointingGame
 from interp.regions.rasterise import rasterise_polygon
 from interp.stats.subject_tests import nested_means, sign_flip_test, subject_bootstrap_ci
+from tests.study_fixture import smoke_study  # noqa: F401  (pytest fixture)
 from trainers.data.landmarks import LAYOUTS
 
 SIZE = 100
@@ -201,3 +202,22 @@ def test_the_content_map_is_a_smoothed_gradient_energy():
     assert energy[0, 27:29].min() > 0 and energy[0, :20].max() == 0
     coarse = content_maps(image, (7, 7))
     assert coarse.shape == (1, 56, 56) and coarse[0, 28].mean() > coarse[0, 5].mean()
+
+
+def test_the_smoke_study_has_the_attention_shift_tables(smoke_study):
+    from interp.report.sections.limitations import _coarse_gradcam
+    from interp.results import load
+    from interp.shift_text import shift_printout
+
+    results = load(smoke_study)
+    shift = results.attention_shift()
+    assert {"shift", "learned", "shift-correct-both", "did"} <= set(shift["quantity"])
+    assert set(shift.loc[shift["quantity"] == "did", "reference"]) == {"baseline-mix"}  # no baseline-pe in smoke
+    pairs = results.attention_shift(pairs=True)
+    assert len(pairs) and pairs["d"].notna().any() and (pairs["pair_id"] != "").all()
+    assert results.attention_null()["n_draws"].max() == 20
+    layers = results.attention_layers()
+    assert set(layers["model"]) == set(results.arms) and (layers["input_size"] == 32).all()
+    assert "difference in differences" in shift_printout(shift, "gradcam")
+    grid = int(layers["grid_h"].iloc[0])
+    assert f"{grid}x{grid} cells at 32 px" in _coarse_gradcam(results)[0]  # read from audit.json, not guessed
