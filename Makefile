@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.maskfer-setup
 DEMO_DIR ?= demo-output
 PYTEST_ARGS ?=
+# Extra options for the demo's training step, e.g. DEMO_TRAIN_ARGS=--no-bf16 to train in float32 on a CPU
+# with native bf16 (the precision is recorded in study.json and changes the digits).
+DEMO_TRAIN_ARGS ?=
 
 .PHONY: setup demo test test-all bench clean
 
@@ -24,7 +27,7 @@ demo: setup
 	$(PY) -m trainers data check $(DEMO_DIR)/data/manifest.csv
 	$(PY) -m trainers data validate $(DEMO_DIR)/data/manifest.csv $(DEMO_DIR)/data/votes.csv --out $(DEMO_DIR)/validated
 	$(PY) -m trainers data folds $(DEMO_DIR)/validated/manifest.csv --k 10 --seed 0 --out $(DEMO_DIR)/validated/folds.csv
-	$(PY) -m trainers run --data $(DEMO_DIR)/validated/manifest.csv --preset quick --fold-file $(DEMO_DIR)/validated/folds.csv --out $(DEMO_DIR)/runs/quick --executor ray
+	$(PY) -m trainers run --data $(DEMO_DIR)/validated/manifest.csv --preset quick --fold-file $(DEMO_DIR)/validated/folds.csv --out $(DEMO_DIR)/runs/quick --executor ray $(DEMO_TRAIN_ARGS)
 	$(PY) -m interp.analyze $(DEMO_DIR)/runs/quick --max-images 64
 	$(PY) -m interp.report $(DEMO_DIR)/runs/quick
 	@echo "Browse the study: $(PY) -m dashboards $(DEMO_DIR)/runs/quick  (then open http://127.0.0.1:8050/)"
