@@ -9,7 +9,7 @@ bootstrap interval that resamples subjects (images of one person are correlated;
 and KL, the share of each class among the predictions on NM and on M (which classes masks collapse
 onto), and with labels the accuracy and calibration (ECE with 15 bins, Brier;
 :mod:`interp.stats.calibration`) on NM and on M. The attention audit's per-image metrics (mask and
-eye fraction) join each pair when the audit ran.
+eye fraction, shift index) join each pair when the audit drew it, with the within-pair attention shift.
 
 Distributions: an audited model's ``prob_<class>`` columns of ``predictions.csv`` hold every output
 (extra classes such as contempt included), else the softmax of the seven stored logits. Accuracy
@@ -30,8 +30,10 @@ from trainers.data.labels import CLASSES
 ALL = "all"
 PROB_PREFIX = "prob_"
 LOGIT_PREFIX = "logit_"
-ATTENTION_METRICS: tuple[str, ...] = ("mask_fraction", "eye_fraction")
-"""Per-image audit metrics carried onto each pair as ``<metric>_nm`` and ``<metric>_m``."""
+ATTENTION_METRICS: tuple[str, ...] = ("mask_fraction", "eye_fraction", "shift_index")
+"""Per-image audit metrics carried onto each pair as ``<metric>_nm`` and ``<metric>_m``; with the shift index
+(:mod:`interp.audit.shift`) the pair also gets ``attention_shift`` = its masked minus its non-masked value,
+the within-pair shift of the evidence up the face (:mod:`interp.audit.shift_pairs`' ``d``)."""
 PAIR_COLUMNS: tuple[str, ...] = (
     "model", "fold", "pair_id", "subject", "label", "class", "pred_nm", "pred_m", "flip", "p_nm", "p_m",
     "drop", "kl", "correct_nm", "correct_m",
@@ -118,6 +120,8 @@ def _with_attention(table: pd.DataFrame, attention: pd.DataFrame | None) -> pd.D
         part = part.drop_duplicates(["model", "fold", "pair_id"])[["model", "fold", "pair_id", *metrics]]
         table = table.merge(part.rename(columns={m: f"{m}_{suffix}" for m in metrics}),
                             on=["model", "fold", "pair_id"], how="left")
+    if "shift_index" in metrics:
+        table["attention_shift"] = table["shift_index_m"] - table["shift_index_nm"]
     return table
 
 
@@ -152,7 +156,7 @@ def _summary_row(part: pd.DataFrame, n_boot: int, seed: int) -> dict:
         else:
             row[f"ece_{suffix}"] = row[f"brier_{suffix}"] = np.nan
     for column in part.columns:
-        if any(column.startswith(f"{metric}_") for metric in ATTENTION_METRICS):
+        if column == "attention_shift" or any(column.startswith(f"{metric}_") for metric in ATTENTION_METRICS):
             row[f"{column}_mean"] = float(part[column].mean())
     return row
 
