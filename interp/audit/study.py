@@ -188,13 +188,16 @@ def _read_manifest(manifest: str | Path | Manifest) -> Manifest:
             raise DataError(f"--data {path}: no such manifest; make one with `python -m trainers data import` "
                             "(labels optional: --unlabelled) then `trainers data faces` and `trainers data mask`")
         manifest = Manifest.load(path)
-    table = manifest.table
-    paired = table[table["pair_id"] != ""].groupby("pair_id")["masked"].agg(["size", "sum"])
-    complete = paired[(paired["size"] == 2) & (paired["sum"] == 1)]
-    if complete.empty:
+    if not complete_pairs(manifest.table):
         raise DataError(f"--data {manifest.root}: the manifest has no pair of a non-masked and a masked image "
                         "(pair_id); add synthetic masks with `python -m trainers data mask MANIFEST --out DIR`")
     return manifest
+
+
+def complete_pairs(table: pd.DataFrame) -> int:
+    """How many pair ids join exactly one non-masked and one masked image (labels may be empty)."""
+    paired = table[table["pair_id"] != ""].groupby("pair_id")["masked"].agg(["size", "sum"])
+    return int(((paired["size"] == 2) & (paired["sum"] == 1)).sum())
 
 
 def _write_run(folder: Path, study_name: str, arm: ArmModel, manifest: Manifest, options: AuditOptions,
@@ -222,8 +225,8 @@ def _write_run(folder: Path, study_name: str, arm: ArmModel, manifest: Manifest,
         "config": {"image_size": card.input_size, "face_crop": card.crop == "face", "k": 1, "epochs": 0},
         "arms": {card.name: {"role": "reference", "init": "audited", AUDITED: record}},
         AUDIT_KEY: {"fold": FOLD_LABEL, "target": target, "labelled": labelled, "images": len(manifest),
-                    "pairs": int((manifest.table["pair_id"] != "").sum() // 2), "max_images": options.max_images,
-                    "method": options.method, "manifest": str(manifest.root)},
+                    "pairs": complete_pairs(manifest.table), "max_images": options.max_images,
+                    "method": options.method, "dataset_root": str(manifest.root)},
         "device": "cpu", **provenance(),
     })
 
