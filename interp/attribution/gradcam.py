@@ -19,6 +19,7 @@ from interp.attribution.base import Attributor
 
 log = logging.getLogger(__name__)
 _WARNED: set[tuple[str, int]] = set()
+_LOGGED: set[tuple[str, str, int]] = set()
 
 
 @dataclass
@@ -89,7 +90,8 @@ class GradCam(Attributor):
                 hook.remove()
         chosen = next((name for name in candidates if sides[name] >= self.settings.min_side),
                       max(candidates, key=lambda name: sides[name]))
-        if chosen != candidates[0]:
+        if chosen != candidates[0] and (type(self.model).__name__, chosen, image.shape[-1]) not in _LOGGED:
+            _LOGGED.add((type(self.model).__name__, chosen, image.shape[-1]))  # once, not per fold or null draw
             log.info("Grad-CAM target at %d px: %s (%d px map) instead of %s (%d px)", image.shape[-1], chosen,
                      sides[chosen], candidates[0], sides[candidates[0]])
         return chosen
