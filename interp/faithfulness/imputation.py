@@ -79,6 +79,17 @@ def noisy_linear_imputation(images: torch.Tensor, removed: torch.Tensor, *, nois
     if images.ndim != 4 or removed.shape != (images.shape[0], *images.shape[2:]):
         raise ValueError(f"expected (N, C, H, W) images and (N, H, W) masks, got {tuple(images.shape)} and "
                          f"{tuple(removed.shape)}")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # hundreds of small elementwise steps: 10-20x faster on one thread on a busy CPU
+    try:
+        return _solve(images, removed, noise, generator, max_iterations)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _solve(images: torch.Tensor, removed: torch.Tensor, noise: float, generator: torch.Generator | None,
+           max_iterations: int) -> torch.Tensor:
+    """Jacobi-preconditioned conjugate gradients on every (image, channel) system at once."""
     kept_image = images.detach().float()
     mask = removed.to(kept_image.device)[:, None].float().expand_as(kept_image)
     diagonal = _neighbour_sum(torch.ones(1, 1, *images.shape[2:], device=mask.device)) + ANCHOR
