@@ -42,7 +42,8 @@ def shift_cells(shift: pd.DataFrame, quantity: str) -> pd.DataFrame:
         "p (sign-flip)": rows["p_perm"].map(p_value),
         "null band": [span(a, b) for a, b in zip(rows["null_low"], rows["null_high"])],
         "content d": rows["content_d"].map(signed),
-        "pairs": rows["n_pairs"].astype(int), "subjects": rows["n_subjects"].astype(int),
+        "pairs": rows["n_pairs"].astype(int), "no evidence": rows["n_missing"].astype(int),
+        "subjects": rows["n_subjects"].astype(int),
     })
 
 
@@ -51,10 +52,11 @@ def shift_printout(shift: pd.DataFrame, method: str) -> str:
     if shift.empty:
         return ""
     blocks = [f"attention shift ({method}; d = U(M) - U(NM), U = log upper-face / lower-face share, area-normalised; "
-              "> 0: masking moves evidence up the face; null band: randomised networks, 2.5-97.5%):",
+              "> 0: masking moves evidence up the face; null band: randomised networks, 2.5-97.5%; no evidence: "
+              "pairs without enough positive evidence on an image):",
               shift_cells(shift, "shift").to_string(index=False)]
     learned = shift_cells(shift, "learned")
-    if len(learned):
+    if (learned["d"] != "n/a").any():  # without a null (null_draws=0) there is no learned shift
         blocks += ["learned shift (d minus the randomised networks' d on the same pair):",
                    learned.drop(columns=["content d"]).to_string(index=False)]
     did = shift_cells(shift, "did")
