@@ -94,7 +94,7 @@ def card(run: str, method: str, row) -> dbc.Card:
     """One gallery card: overlay (or thumbnail), arm, truth -> prediction; frame green/red for right/wrong;
     a click opens the image across every arm."""
     results = data.get(run)
-    colour = palette.CORRECT_COLOURS[bool(row.correct)]
+    colour = palette.CORRECT_COLOURS[bool(row.correct) if row.label else None]  # grey: an unlabelled photo
     subset = "M" if row.masked else "NM"
     href = dash.get_relative_path(f"/image/{row.image_id}") + urlstate.state_to_search({}, {}, keep={"run": run})
     return dbc.Card(dcc.Link([

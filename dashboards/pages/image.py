@@ -21,13 +21,13 @@ def arm_rows(results, image_id: str) -> pd.DataFrame:
     """One row per arm that saw the image in validation: fold, prediction, correct (from the predictions)."""
     predictions, _ = data.read(results.predictions)
     if predictions is None:
-        return pd.DataFrame(columns=["model", "fold", "pred", "correct"])
-    return predictions.loc[predictions["image_id"] == image_id, ["model", "fold", "pred", "correct"]]
+        return pd.DataFrame(columns=["model", "fold", "label", "pred", "correct"])
+    return predictions.loc[predictions["image_id"] == image_id, ["model", "fold", "label", "pred", "correct"]]
 
 
 def arm_card(results, run: str, method: str | None, row, metrics: pd.DataFrame) -> dbc.Card:
     """One arm's view of the image: overlay (or thumbnail), prediction, region metrics."""
-    colour = palette.CORRECT_COLOURS[bool(row.correct)]
+    colour = palette.CORRECT_COLOURS[bool(row.correct) if row.label else None]  # grey: an unlabelled photo
     lines = [html.Div(html.Strong(row.model)), html.Div(f"fold {row.fold} · predicts {row.pred}",
                                                         style={"color": colour})]
     audited = metrics[metrics["model"] == row.model] if not metrics.empty else metrics
