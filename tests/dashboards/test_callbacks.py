@@ -168,3 +168,39 @@ def test_attention_gallery_with_nothing_left_after_the_filters(app, smoke_study)
     state = {"run": "smoke", "method": "gradcam", "subject": "nobody", "overlay": "yes"}
     rows = attention.filtered(table, state)
     assert rows.empty and list(rows.columns) == list(table.columns) and attention.pairs(rows) == []
+
+
+def _component(tree, id_: str):
+    """The component with ``id_`` in a Dash layout tree (None when absent)."""
+    if getattr(tree, "id", None) == id_:
+        return tree
+    children = getattr(tree, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children] if children is not None else []:
+        found = _component(child, id_)
+        if found is not None:
+            return found
+    return None
+
+
+def test_attention_page_shows_the_shift_plots_and_map_checks(app, smoke_study):
+    attention = page("attention")
+    results = interp.results.load(smoke_study)
+    layout = attention.layout(run="smoke")
+    for id_ in ("att-shift-forest", "att-shift-subjects", "att-shift-maps", "att-faith-curves", "att-faith-summary",
+                "att-agreement"):
+        assert _component(layout, id_) is not None, id_
+    forest = _component(layout, "att-shift-forest").figure
+    rows = results.attention_shift()
+    rows = rows[(rows["quantity"] == "shift") & (rows["class"] == "all")].drop_duplicates("model").set_index("model")
+    dots = {trace.name: trace.x[0] for trace in forest.data if trace.mode == "markers"}
+    assert set(dots) == set(rows.index)
+    for arm, x in dots.items():
+        assert x == pytest.approx(rows.loc[arm, "effect"], nan_ok=True)
+    cells = results.attention_difference_map()
+    heatmaps = [trace for trace in _component(layout, "att-shift-maps").figure.data if trace.type == "heatmap"]
+    assert len(heatmaps) == cells["model"].nunique() >= 1
+    subjects = _component(layout, "att-shift-subjects").figure
+    assert [annotation.text for annotation in subjects.layout.annotations] == ["upper face share", "lower face share"]
+    summary = results.faithfulness()
+    assert len(_component(layout, "att-faith-summary").rowData) == len(summary)
+    assert len(_component(layout, "att-agreement").rowData) == len(results.attention_agreement())

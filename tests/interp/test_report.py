@@ -147,3 +147,19 @@ def test_figure6_rows_and_columns_are_labelled_in_readable_text(report, smoke_st
                               capture_output=True, text=True, check=True).stdout
         assert all(label in text for label in labels)
     assert len(reader.pages[number].images) >= len(tiles)
+
+
+def test_attention_shift_section_reads_back_with_its_figures_and_checks(smoke_study, pages):  # noqa: F811
+    results = interp.results.load(smoke_study)
+    body = _words(" ".join(pages[1:]))
+    start = body.index("Attention shift and the faithfulness of the maps For each pair")
+    section = body[start:]
+    for caption in ("Attention shift d per arm:", "Upper-face and lower-face share of the positive evidence",
+                    "Mean masked minus non-masked map per arm", "ROAD's noisy linear imputation"):
+        assert caption in section, caption
+    agreement = results.attention_agreement()
+    verdict = "holds" if bool(agreement["same_order"].iloc[0]) else "does not hold"
+    assert f"The arm ordering {verdict} across the methods" in section or "fewer than two arms" in section
+    summary = results.faithfulness()
+    row = summary[(summary["measure"] == "auc_deletion")].iloc[0]
+    assert f"{row['mean']:.3f}" in section
