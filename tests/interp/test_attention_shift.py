@@ -221,3 +221,32 @@ def test_the_smoke_study_has_the_attention_shift_tables(smoke_study):
     assert "difference in differences" in shift_printout(shift, "gradcam")
     grid = int(layers["grid_h"].iloc[0])
     assert f"{grid}x{grid} cells at 32 px" in _coarse_gradcam(results)[0]  # read from audit.json, not guessed
+
+
+def test_the_null_pool_shares_draws_within_a_map_kind_and_keeps_folds_apart():
+    import torch
+
+    from interp.audit.nulls import NullPool
+    from trainers.models import create
+
+    images = pd.DataFrame({"image_id": ["a-n", "a-m", "b-n", "b-m"], "pair_id": ["a", "a", "b", "b"],
+                           "subject": ["s1", "s1", "s2", "s2"]})
+    chosen = {("cl", 0): ["a-n", "a-m"], ("cl", 1): ["b-n", "b-m"], ("kd", 0): ["a-n", "a-m"]}
+    regions = {name: np.zeros((2, 32, 32), dtype=bool) for name in AREAS}
+    for name in ("face", "eyes", "lower_face", "mask"):
+        regions[name][:, 4:28, 4:28] = True
+
+    def inputs_of(ids):
+        return torch.randn(len(ids), 3, 32, 32, generator=torch.Generator().manual_seed(0)), np.zeros(len(ids), int), {
+            name: np.repeat(region[:1], len(ids), axis=0) for name, region in regions.items()}
+
+    model = create("resnet18", 6)
+    options = {"draws": 2, "pairs": 1, "method": "gradcam", "batch_size": 8, "settings": {"min_side": 0}, "seed": 0}
+    shared = NullPool.plan(images, chosen, shared=True, **options)
+    fold0 = shared.explain(model, "cl", "resnet", 0, inputs_of, None)
+    assert set(fold0["image_id"]) == {"a-n", "a-m"} and set(fold0["draw"]) == {0, 1}
+    assert fold0.equals(shared.explain(model, "kd", "resnet", 0, inputs_of, None))  # one kind: the same draws
+    assert set(shared.explain(model, "cl", "resnet", 1, inputs_of, None)["image_id"]) == {"b-n", "b-m"}
+    own = NullPool.plan(images, chosen, shared=False, **options)
+    first = own.explain(model, "cl", "resnet", 0, inputs_of, None)
+    assert not np.allclose(first["positive_share"], own.explain(model, "kd", "resnet", 0, inputs_of, None)["positive_share"])
