@@ -128,7 +128,7 @@ def _null_band(draws: pd.DataFrame, spec: RowSpec, confidence: float) -> dict:
     tail = (1 - confidence) / 2
     low, high = np.quantile(effects.to_numpy(), [tail, 1 - tail])
     return {"null_mean": float(effects.mean()), "null_low": float(low), "null_high": float(high),
-            "n_draws": int(len(effects))}
+            "n_draws": len(effects)}
 
 
 def _specs(pairs: pd.DataFrame, map_kinds: dict[str, str], config: ShiftTestConfig) -> list[RowSpec]:
@@ -179,7 +179,7 @@ def shift_tests(pairs: pd.DataFrame, draws: pd.DataFrame, map_kinds: dict[str, s
     frame["quantity"] = frame["quantity"].replace({"shift-by-class": "shift"})
     frame["adjustment"] = frame["family_kind"].map(KIND_ADJUSTMENT)
     frame["p_adjusted"] = np.nan
-    for _, index in frame.groupby("family", sort=False).groups.items():
+    for index in frame.groupby("family", sort=False).groups.values():
         method = frame.loc[index, "adjustment"].iloc[0]
         frame.loc[index, "p_adjusted"] = adjust(frame.loc[index, "p_raw"].to_numpy(dtype=float), method)
     return frame

@@ -16,7 +16,8 @@ from interp.runs import Run
 from trainers import rundir
 
 
-def null_references(images: pd.DataFrame, curves: list[pd.DataFrame], nulls: pd.DataFrame | None = None) -> pd.DataFrame:
+def null_references(images: pd.DataFrame, curves: list[pd.DataFrame],
+                    nulls: pd.DataFrame | None = None) -> pd.DataFrame:
     """The two null references of the mask fraction per model, subset and class (and ``all``).
 
     ``mask_share``: the mean share of the whole input image the mask polygon covers - what a map uniform

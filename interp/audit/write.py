@@ -148,7 +148,8 @@ def write_shift(run: Run, images: pd.DataFrame, collected: Collected, config: Au
     baseline = pick_baseline(run.models, config.baseline)
     reference = PE_BASELINE if PE_BASELINE in run.models else baseline
     sizes = run.fold_sizes(None)
-    tests = ShiftTestConfig(compare=compared_arms(run, config), reference=reference, n_train=float(sizes["n_train"].mean()),
+    tests = ShiftTestConfig(compare=compared_arms(run, config), reference=reference,
+                            n_train=float(sizes["n_train"].mean()),
                             n_test=float(sizes["n_test"].mean()), seed=config.seed)
     kinds = {model: info["map_kind"] for model, info in collected.layers.items()}
     written = []

@@ -187,7 +187,8 @@ def test_sign_flip_matches_an_exact_enumeration():
 
 
 def test_nested_means_and_the_subject_bootstrap():
-    frame = pd.DataFrame({"fold": [0, 0, 0, 1, 1], "subject": ["a", "a", "b", "c", "c"], "d": [1.0, 3.0, 0.0, 4.0, np.nan]})
+    frame = pd.DataFrame({"fold": [0, 0, 0, 1, 1], "subject": ["a", "a", "b", "c", "c"],
+                          "d": [1.0, 3.0, 0.0, 4.0, np.nan]})
     means = nested_means(frame)
     assert means.subjects["value"].tolist() == [2.0, 0.0, 4.0] and means.folds["value"].tolist() == [1.0, 4.0]
     assert means.effect == pytest.approx(2.5)
@@ -249,4 +250,5 @@ def test_the_null_pool_shares_draws_within_a_map_kind_and_keeps_folds_apart():
     assert set(shared.explain(model, "cl", "resnet", 1, inputs_of, None)["image_id"]) == {"b-n", "b-m"}
     own = NullPool.plan(images, chosen, shared=False, **options)
     first = own.explain(model, "cl", "resnet", 0, inputs_of, None)
-    assert not np.allclose(first["positive_share"], own.explain(model, "kd", "resnet", 0, inputs_of, None)["positive_share"])
+    other = own.explain(model, "kd", "resnet", 0, inputs_of, None)
+    assert not np.allclose(first["positive_share"], other["positive_share"])

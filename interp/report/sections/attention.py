@@ -25,9 +25,11 @@ ALL = "all"
 
 
 def uniform_reference(images: pd.DataFrame) -> pd.DataFrame:
-    """What uniform attention would score: the mean share of the image covered by the mask polygon,
-    per subset (``M``/``NM``) and class (and ``all``)."""
-    frame = images.assign(subset=np.where(images["masked"].astype(bool), "M", "NM"))
+    """What a map uniform over the whole input image would score: the mean share of the image covered by the
+    mask polygon, per subset (``M``/``NM``) and class (and ``all``), over exactly the images whose mask fraction
+    is scored (those without a polygon or without enough positive evidence count in neither)."""
+    scored = images[images[METRIC].notna()]
+    frame = scored.assign(subset=np.where(scored["masked"].astype(bool), "M", "NM"))
     per_class = frame.groupby(["subset", "label"])["mask_share"].mean().rename_axis(["subset", "class"])
     overall = frame.groupby("subset")["mask_share"].mean()
     overall.index = pd.MultiIndex.from_arrays([overall.index, [ALL] * len(overall)], names=["subset", "class"])
@@ -54,7 +56,8 @@ class AttentionSection(Section):
             f"{text(config.get('max_images') or 'all')} validation images per arm and fold, both images of each pair. "
             "The <i>mask fraction</i> is the share of the positive attribution that falls inside the mask polygon "
             "(on a non-masked image: where the mask would be). A model that reads the eyes and brows instead of "
-            "the mask scores low; uniform attention scores the polygon's share of the image (the reference).")]
+            "the mask scores low; a map uniform over the whole input image scores the polygon's share of the "
+            "image (the reference).")]
         parts += context.optional(lambda: [figure(
             figure6_table(results, context.arms, context.colours),
             "The same image pairs explained by every arm (rows, first fold); columns: the non-masked (NM) then the "
@@ -67,8 +70,9 @@ class AttentionSection(Section):
             parts.append(figure(vector(mask_figure(metric, reference, context.arms, context.colours)),
                                 "Mask fraction (%) per arm on masked (M) and non-masked (NM) images over all classes: "
                                 "dot = mean over folds, line = its t-interval over folds, dashed line = the uniform "
-                                "reference (the mask polygon's share of the image). Below the line the arm looks "
-                                "away from the mask; above it, it leans on the mask region."))
+                                "reference (a map uniform over the whole input image: the mask polygon's share of "
+                                "it). Below the line the arm looks away from the mask; above it, it leans on the "
+                                "mask region."))
         parts += context.optional(lambda: metrics_table(results), "Region metric references")
         parts += context.optional(lambda: fold_tests(results, context), "Fold tests of the mask fraction")
         return parts
@@ -92,8 +96,9 @@ def mask_table(metric: pd.DataFrame, reference: pd.DataFrame, context: Context) 
     width = 0.76 * FRAME_WIDTH / len(columns)
     return table(["arm", "subset", *columns], rows,
                  "Mask fraction (%, mean over folds) per arm, subset and true class; the <i>uniform reference</i> "
-                 "row is what attention spread evenly over the face would score (the polygon's mean share of the "
-                 "image). Lower is better: the paper's claim is that CL and KD lower it on masked faces.",
+                 "row is what a map uniform over the whole input image would score (the polygon's mean share of the "
+                 "image, over the same images as the arm rows). Lower is better: the paper's claim is that CL and "
+                 "KD lower it on masked faces.",
                  widths=[0.16 * FRAME_WIDTH, 0.08 * FRAME_WIDTH] + [width] * len(columns),
                  numeric=tuple(range(2, 2 + len(columns))), markup_columns=(0,))
 
