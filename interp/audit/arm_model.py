@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from interp.external.card import ModelCard, output_kind
+from interp.external.card import ModelCard
+from interp.external.outputs import output_kind
 from trainers.common.errors import DataError
 from trainers.data.labels import CLASSES
 
@@ -51,7 +52,7 @@ class ArmModel(nn.Module):
     card
         Its resolved card (classes in output order; ``outputs`` logits, probs or auto).
     kind
-        ``"logits"`` or ``"probs"``: what the outputs are (:func:`interp.external.card.output_kind`).
+        ``"logits"`` or ``"probs"``: what the outputs are (:func:`interp.external.outputs.output_kind`).
     layer
         The Grad-CAM layer in ``model`` (:func:`choose_layer`).
     """

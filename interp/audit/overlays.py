@@ -3,7 +3,7 @@ a green (right) or red (wrong) border; plus figure 6's grid of overlays with its
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np

@@ -43,7 +43,8 @@ from interp.audit.arms import (
     provided_model,
     sample_batch,
 )
-from interp.external.card import ModelCard, to_probabilities
+from interp.external.card import ModelCard
+from interp.external.outputs import to_probabilities
 from trainers import rundir
 from trainers.common.atomic import atomic_open
 from trainers.common.errors import DataError

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from interp.external.classes import map_classes
 from trainers.common.errors import DataError
-from trainers.data.labels import CLASSES, SYNONYMS
 
 log = logging.getLogger(__name__)
 
@@ -43,39 +43,12 @@ COLOURS: tuple[str, ...] = ("grey", "rgb")
 CROPS: tuple[str, ...] = ("face", "none")
 OUTPUT_KINDS: tuple[str, ...] = ("logits", "probs", "auto")
 
-EXTRA_CLASSES: tuple[str, ...] = ("contempt",)
-"""Classes a model may have beyond our seven: kept in its outputs, left out of 7-class accuracy."""
-
-CLASS_SYNONYMS: dict[str, str] = {
-    **SYNONYMS,
-    "scared": "fear",
-    "fright": "fear",
-    "surprize": "surprise",
-    "suprise": "surprise",
-    "joyful": "happy",
-    "happily": "happy",
-    "smile": "happy",
-    "sorrow": "sad",
-    "unhappy": "sad",
-    "mad": "angry",
-    "rage": "angry",
-    "disgusting": "disgust",
-    "calm": "neutral",
-    "contemptuous": "contempt",
-    "contempt": "contempt",
-}
-"""Lower-case output names -> our class name (or an extra class). ``calm`` (RAVDESS) counts as neutral."""
-
 IMAGENET_MEAN: tuple[float, ...] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, ...] = (0.229, 0.224, 0.225)
 GREY_MEAN: tuple[float, ...] = (0.5,)
 GREY_STD: tuple[float, ...] = (0.5,)
 LUMA_WEIGHTS: tuple[float, float, float] = (0.299, 0.587, 0.114)
 """ITU-R BT.601 luma, as OpenCV's ``COLOR_BGR2GRAY`` (what the FER2013 models were trained on)."""
-
-PROBABILITY_TOLERANCE = 1e-3
-"""How far rows may sum from 1 (and values stray outside [0, 1]) and still be read as probabilities."""
-
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -122,9 +95,10 @@ class ModelCard:
         ``"face"``: the image cache's face crop; ``"none"``: the whole image.
     outputs
         ``"logits"``, ``"probs"`` or ``"auto"`` (probabilities when every row lies in [0, 1] and sums
-        to 1, see :func:`detect_output_kind`).
+        to 1, see :func:`interp.external.outputs.detect_output_kind`).
     classes
-        Output names in the model's output order (synonyms allowed, see :data:`CLASS_SYNONYMS`);
+        Output names in the model's output order (synonyms allowed:
+        :data:`interp.external.classes.CLASS_SYNONYMS`);
         ``None``: from the model file (our checkpoints, built-in cards).
     layer
         Grad-CAM layer (a dotted module name of the loaded torch module); ``None``: the audit's rule.
@@ -298,68 +272,6 @@ class ModelCard:
         mean = torch.tensor(self.mean, dtype=torch.float32).view(1, -1, 1, 1)
         std = torch.tensor(self.std, dtype=torch.float32).view(1, -1, 1, 1)
         return ((batch - mean) / std).contiguous()
-
-
-# ---- class names ------------------------------------------------------------------------------
-def map_class_name(name: str, where: str = "--classes") -> str:
-    """Our class name (or an extra class) for one output name; case and synonyms do not matter.
-
-    Raises
-    ------
-    DataError
-        When ``name`` maps to nothing; the message lists the names that do.
-    """
-    key = str(name).strip().lower()
-    if key in CLASS_SYNONYMS:
-        return CLASS_SYNONYMS[key]
-    known = ", ".join(sorted(CLASS_SYNONYMS))
-    raise DataError(f"{where}: class {name!r} is not an expression we know; use one of {known} "
-                    f"(our classes: {', '.join(CLASSES)}; extras kept: {', '.join(EXTRA_CLASSES)})")
-
-
-def map_classes(names: Sequence[str], where: str = "--classes") -> list[str]:
-    """:func:`map_class_name` for every output; two outputs naming one class is an error."""
-    mapped = [map_class_name(name, where) for name in names]
-    repeated = sorted({name for name in mapped if mapped.count(name) > 1})
-    if repeated:
-        raise DataError(f"{where}: classes {list(names)} name {', '.join(repeated)} more than once; "
-                        "give each output its own class")
-    return mapped
-
-
-# ---- outputs ----------------------------------------------------------------------------------
-def detect_output_kind(outputs: torch.Tensor | np.ndarray) -> str:
-    """``"probs"`` when every row lies in [0, 1] and sums to 1 (within :data:`PROBABILITY_TOLERANCE`), else ``"logits"``."""
-    values = torch.as_tensor(outputs, dtype=torch.float64)
-    if values.numel() == 0:
-        return "logits"
-    inside = bool(((values >= -PROBABILITY_TOLERANCE) & (values <= 1 + PROBABILITY_TOLERANCE)).all())
-    sums = bool(((values.sum(-1) - 1).abs() <= PROBABILITY_TOLERANCE).all())
-    return "probs" if inside and sums else "logits"
-
-
-def output_kind(outputs: torch.Tensor | np.ndarray, card: ModelCard) -> str:
-    """The card's ``outputs`` (``"logits"`` or ``"probs"``), detected from ``outputs`` when ``"auto"``."""
-    return detect_output_kind(outputs) if card.outputs == "auto" else card.outputs
-
-
-def to_log_probabilities(outputs: torch.Tensor, card: ModelCard) -> torch.Tensor:
-    """Log-probabilities ``(N, K)`` from the model's raw ``outputs``: log-softmax of logits, log of probabilities.
-
-    Differentiable, so Grad-CAM can use it as the score of a class when the model outputs probabilities.
-    """
-    if output_kind(outputs.detach(), card) == "probs":
-        return outputs.clamp_min(torch.finfo(outputs.dtype).tiny).log()
-    return outputs.log_softmax(-1)
-
-
-def to_probabilities(outputs: torch.Tensor | np.ndarray, card: ModelCard) -> torch.Tensor:
-    """Probabilities ``(N, K)`` (rows sum to 1) from the model's raw ``outputs`` (logits or probabilities)."""
-    values = torch.as_tensor(outputs, dtype=torch.float32)
-    if output_kind(values, card) == "probs":
-        values = values.clamp(0.0, 1.0)
-        return values / values.sum(-1, keepdim=True).clamp_min(torch.finfo(values.dtype).tiny)
-    return values.softmax(-1)
 
 
 # ---- loading a card ---------------------------------------------------------------------------

@@ -88,21 +88,11 @@ def region_occlusion(model: nn.Module, inputs: torch.Tensor, targets: np.ndarray
     """
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
-    count, _, height, width = inputs.shape
-    masks, owners = [], []  # (image, column) each occluded copy feeds
+    count = inputs.shape[0]
     frame = pd.DataFrame({"p_target": class_probability(model, inputs, targets, batch_size)})
     for name, stack in regions.items():
-        stack = np.asarray(stack, dtype=bool)
-        frame[f"area_{name}"] = stack.reshape(count, -1).mean(axis=1)
-        for image in range(count):
-            if stack[image].any():
-                masks.append(stack[image])
-                owners.append((image, f"drop_{name}"))
-            for _ in range(repeats):
-                control = control_region(stack[image], np.asarray(face[image], dtype=bool), rng)
-                if control is not None:
-                    masks.append(control)
-                    owners.append((image, f"drop_{name}_control"))
+        frame[f"area_{name}"] = np.asarray(stack, dtype=bool).reshape(count, -1).mean(axis=1)
+    masks, owners = _occluded_copies(regions, face, repeats, rng)
     drops: dict[tuple[int, str], list[float]] = {}
     for start in range(0, len(masks), batch_size):
         chunk = owners[start:start + batch_size]
@@ -117,3 +107,22 @@ def region_occlusion(model: nn.Module, inputs: torch.Tensor, targets: np.ndarray
             frame[column] = [float(np.mean(drops[(i, column)])) if (i, column) in drops else np.nan
                              for i in range(count)]
     return frame
+
+
+def _occluded_copies(regions: Mapping[str, np.ndarray], face: np.ndarray, repeats: int,
+                     rng: np.random.Generator) -> tuple[list[np.ndarray], list[tuple[int, str]]]:
+    """Every removal mask with the (image, column) it feeds: each non-empty region of each image, and
+    ``repeats`` equal-area controls on the face (:func:`control_region`) per region and image."""
+    masks, owners = [], []
+    for name, stack in regions.items():
+        stack = np.asarray(stack, dtype=bool)
+        for image in range(len(stack)):
+            if stack[image].any():
+                masks.append(stack[image])
+                owners.append((image, f"drop_{name}"))
+            for _ in range(repeats):
+                control = control_region(stack[image], np.asarray(face[image], dtype=bool), rng)
+                if control is not None:
+                    masks.append(control)
+                    owners.append((image, f"drop_{name}_control"))
+    return masks, owners

@@ -20,6 +20,23 @@ from reports.styles import FRAME_WIDTH
 OMNIBUS_TEST = "friedman"
 
 
+
+def _headline(comparisons: pd.DataFrame) -> list[Flowable]:
+    """The headline hypotheses' table (confirmatory, mechanism, non-inferiority); none when the study has none."""
+    headline = headline_cells(comparisons)
+    if not len(headline):
+        return []
+    columns = ["family", "comparison", "view", "test", "effect", "interval", "p adjusted", "verdict", "budget"]
+    return table(columns, headline[columns].values.tolist(),
+                 "The headline hypotheses: the confirmatory family, the mechanism family (method against "
+                 "its ablation) and non-inferiority (does the method lose less than the margin, in "
+                 "accuracy points, against baseline-pe on PE-NM: one-sided, lower bound shown). "
+                 "<i>budget</i> says whether the two arms took the same optimiser steps and saw the same "
+                 "images per epoch (study.json).",
+                 widths=[w * FRAME_WIDTH for w in (0.15, 0.15, 0.06, 0.11, 0.07, 0.13, 0.1, 0.13, 0.1)],
+                 numeric=(4,))
+
+
 def _reachable(value: object) -> str:
     return "yes" if str(value).lower() in ("true", "1") else "no"
 
@@ -48,19 +65,7 @@ class StatisticsSection(Section):
             "positive favours a). A family marked <i>not reachable</i> cannot reach significance with this many "
             "folds whatever the data: there a large p says nothing. Every other test (subject-clustered McNemar, "
             "subject bootstrap, Wilcoxon from 6 folds, post-hoc pairs) is in <i>analysis/tables/comparisons</i>.")]
-        headline = headline_cells(comparisons)
-        if len(headline):
-            parts += table(["family", "comparison", "view", "test", "effect", "interval", "p adjusted", "verdict",
-                            "budget"],
-                           headline[["family", "comparison", "view", "test", "effect", "interval", "p adjusted",
-                                     "verdict", "budget"]].values.tolist(),
-                           "The headline hypotheses: the confirmatory family, the mechanism family (method against "
-                           "its ablation) and non-inferiority (does the method lose less than the margin, in "
-                           "accuracy points, against baseline-pe on PE-NM: one-sided, lower bound shown). "
-                           "<i>budget</i> says whether the two arms took the same optimiser steps and saw the same "
-                           "images per epoch (study.json).",
-                           widths=[w * FRAME_WIDTH for w in (0.15, 0.15, 0.06, 0.11, 0.07, 0.13, 0.1, 0.13, 0.1)],
-                           numeric=(4,))
+        parts += _headline(comparisons)
         rows = []
         for _, row in primary.iterrows():
             colour = context.colours.get(str(row["model_a"]), "#000000")

@@ -8,17 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from interp.external.card import (
-    GREY_MEAN,
-    IMAGENET_MEAN,
-    ModelCard,
-    ModelInfo,
-    detect_output_kind,
-    load_card,
-    map_classes,
-    to_log_probabilities,
-    to_probabilities,
-)
+from interp.external.card import GREY_MEAN, IMAGENET_MEAN, ModelCard, ModelInfo, load_card
+from interp.external.classes import map_classes
+from interp.external.outputs import detect_output_kind, to_log_probabilities, to_probabilities
 from trainers.common.errors import DataError
 from trainers.data.labels import CLASSES
 

@@ -77,14 +77,9 @@ def read_folders(src: Path, out_dir: Path, options: FoldersOptions) -> ImportedT
     for state_dir, masked in states:
         for path in image_files(state_dir):
             relative = path.relative_to(src).as_posix()
-            label_dir = path.relative_to(state_dir).parts[0] if len(path.relative_to(state_dir).parts) > 1 else ""
-            if options.unlabelled:  # folders are just folders; the pose key keeps the whole relative path
-                label_dir = ""
             match = subject_regex.search(path.name) if subject_regex is not None else None
             try:
-                if not label_dir and not options.unlabelled:
-                    raise ValueError("image is not inside a label folder")
-                label = "" if options.unlabelled else normalise_label(label_dir, numeric)
+                label_dir, label = _label(path, state_dir, options.unlabelled, numeric)
                 if subject_regex is not None and match is None:
                     raise ValueError(f"file name does not match --subject-regex {options.subject_regex!r}")
             except ValueError as exc:
@@ -117,6 +112,23 @@ def read_folders(src: Path, out_dir: Path, options: FoldersOptions) -> ImportedT
             src, "pose (its masked and unmasked image)" if two_level else "image",
         )
     return ImportedTable(_keep_complete_pairs(rows_table(rows), src), src.resolve(), problems)
+
+
+def _label(path: Path, state_dir: Path, unlabelled: bool, numeric: str | None) -> tuple[str, str]:
+    """The label folder of one image and its class (both empty for unlabelled photos: folders are then just
+    folders, and the pose key keeps the whole relative path).
+
+    Raises
+    ------
+    ValueError
+        When a labelled tree has the image outside a label folder, or the folder names no class.
+    """
+    if unlabelled:
+        return "", ""
+    parts = path.relative_to(state_dir).parts
+    if len(parts) < 2:
+        raise ValueError("image is not inside a label folder")
+    return parts[0], normalise_label(parts[0], numeric)
 
 
 def _pose(path: Path, state_dir: Path, pair_regex: re.Pattern | None, labelled: bool = True) -> str:
