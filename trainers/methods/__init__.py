@@ -74,7 +74,7 @@ class Arm:
                 "colour": self.colour}
 
 
-ARMS: Registry[Arm] = Registry("arm", package=__name__, skip=("base",))
+ARMS: Registry[Arm] = Registry("arm", package=__name__, skip=("base", "optimizers"))
 
 
 def register_method(name: str, *, role: str, colour: str, ablates: str | None = None,

@@ -50,7 +50,7 @@ files). A method decides only what differs, by overriding these hooks:
     length must be :meth:`Method.epoch_samples`.
 ``configure_optimizers(model)``
     ``(optimizer, scheduler)``; the scheduler steps once per epoch. Name each param group
-    (``"name": "backbone"`` / ``"head"``, :func:`param_groups`): ``history.csv`` records the learning
+    (``"name": "backbone"`` / ``"head"``, :func:`trainers.methods.optimizers.param_groups`): ``history.csv`` records the learning
     rate of those two. Default: fused Adam, backbone at ``lr_backbone``, every other parameter at
     ``lr_head``, MultiStepLR.
 ``prepare(context)``
@@ -85,6 +85,7 @@ from trainers.data.labels import CLASSES
 from trainers.data.manifest import complete_pairs
 from trainers.common.errors import DataError
 from trainers.common.options import build
+from trainers.methods.optimizers import param_groups
 
 
 @dataclass
@@ -328,41 +329,6 @@ def batches(order: np.ndarray, size: int, images_per_sample: int = 1) -> list[np
 def label_indices(labels: pd.Series) -> np.ndarray:
     """Class indices (``CLASSES`` order) of label names."""
     return labels.map({name: i for i, name in enumerate(CLASSES)}).to_numpy(dtype=np.int64, copy=True)
-
-
-def param_groups(model: nn.Module, lr_backbone: float, lr_head: float) -> list[dict[str, Any]]:
-    """Two named optimiser groups: ``backbone`` at ``lr_backbone``, every other parameter (``head``) at ``lr_head``."""
-    backbone_ids = {id(p) for p in model.backbone.parameters()}
-    head = [p for p in model.parameters() if id(p) not in backbone_ids]
-    return [{"params": list(model.backbone.parameters()), "lr": lr_backbone, "name": "backbone"},
-            {"params": head, "lr": lr_head, "name": "head"}]
-
-
-def sgd(model: nn.Module, options: Any) -> torch.optim.SGD:
-    """SGD over :func:`param_groups` with ``options``' ``lr_backbone``, ``lr_head``, ``momentum``, ``weight_decay``."""
-    return torch.optim.SGD(param_groups(model, options.lr_backbone, options.lr_head),
-                           momentum=options.momentum, weight_decay=options.weight_decay)
-
-
-OPTIMIZERS: dict[str, str] = {
-    "sgd": "SGD with momentum (the RAN and SCAN reference code's)",
-    "adam": "Adam (fused); learns from random initialisation where SGD at the reference rates stays at chance",
-}
-
-
-def check_optimizer(name: str) -> None:
-    """Raise :class:`DataError` for an optimizer outside :data:`OPTIMIZERS`."""
-    if name not in OPTIMIZERS:
-        raise DataError(f"optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
-
-
-def reference_optimizer(model: nn.Module, options: Any) -> torch.optim.Optimizer:
-    """:func:`sgd`, or fused Adam over :func:`param_groups` when ``options.optimizer`` is ``"adam"``
-    (``momentum`` is then unused; ``weight_decay`` is Adam's L2 term)."""
-    if options.optimizer == "adam":
-        return torch.optim.Adam(param_groups(model, options.lr_backbone, options.lr_head),
-                                weight_decay=options.weight_decay, fused=True)
-    return sgd(model, options)
 
 
 TRAINING_SUBSETS: dict[str, str] = {

@@ -26,8 +26,8 @@ from torch import nn
 from trainers.common.atomic import atomic_open
 from trainers.config import TrainConfig
 from trainers.methods import register_method
-from trainers.methods.base import (Batch, Method, Prediction, StepOutput, check_optimizer, check_subset,
-                                   reference_optimizer)
+from trainers.methods.base import Batch, Method, Prediction, StepOutput, check_subset
+from trainers.methods.optimizers import check_optimizer, reference_optimizer
 from trainers.models.ran import CROPS, ran_loss
 
 
@@ -65,7 +65,7 @@ class ReferenceOptions:
     ``weights``: ``"study"`` (the study's ``--weights``), ``"none"`` or a path. ``subset``: the training
     images (:data:`trainers.methods.base.TRAINING_SUBSETS`). ``optimizer``: ``"sgd"`` (the papers') or
     ``"adam"``, with ``lr_backbone``/``lr_head``, ``momentum`` (SGD only) and ``weight_decay``
-    (:func:`trainers.methods.base.reference_optimizer`); ``gamma``: the decay factor.
+    (:func:`trainers.methods.optimizers.reference_optimizer`); ``gamma``: the decay factor.
     ``epochs``/``batch_size``: 0 keeps the study's. ``study.json`` records the fields base first; readers
     take them by name, so studies written with the older order read and resume alike.
     """

@@ -30,7 +30,8 @@ from torch import nn
 from trainers.config import TrainConfig
 from trainers.common.errors import DataError
 from trainers.methods import register_method
-from trainers.methods.base import Batch, Method, Prediction, StepOutput, TrainingSet, reference_optimizer
+from trainers.methods.base import Batch, Method, Prediction, StepOutput, TrainingSet
+from trainers.methods.optimizers import reference_optimizer
 from trainers.methods.ran import ReferenceOptions, resolve_weights, specialised_config
 from trainers.models.scan import check_trunk, scan_cci_loss
 
