@@ -25,18 +25,8 @@ def _predictions(manifest: Path, out: Path, bf16: bool) -> bytes:
     return (rundir.fold_dir(out, "baseline-nm", 0) / rundir.PREDICTIONS_FILE).read_bytes()
 
 
-@pytest.fixture
-def one_thread():
-    """One torch thread for the test (the condition under which reruns are identical), restored after: another
-    test in the same worker (e.g. a Ray task run in-process) may have changed the count."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_bf16_training_is_taken_and_reproducible_at_a_fixed_thread_count(tiny_manifest: Path, tmp_path: Path,
-                                                                          one_thread: None):
+def test_bf16_training_is_taken_and_reproducible_at_a_fixed_thread_count(tiny_manifest: Path, tmp_path: Path):
+    assert torch.get_num_threads() == 1  # tests/conftest.py: the condition under which reruns are identical
     first = _predictions(tiny_manifest, tmp_path / "bf16-a", bf16=True)
     assert _predictions(tiny_manifest, tmp_path / "bf16-b", bf16=True) == first
     assert _predictions(tiny_manifest, tmp_path / "float32", bf16=False) != first
