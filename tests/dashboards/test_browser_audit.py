@@ -14,14 +14,19 @@ PAGES = {"/": "Mask sensitivity", "/classes": "Per-class recall", "/embeddings":
          "/attention": "audited images in"}
 
 
-@pytest.mark.slow
-def test_audited_study_opens_on_every_page_with_its_mask_sensitivity(dash_duo, audited_study):  # noqa: F811
-    dash_duo.start_server(create_app([audited_study]), port=free_port())
+def _open_every_page(dash_duo, study) -> None:
+    """Serve ``study`` and open each page of :data:`PAGES`: its text shows, no layout error, no browser log."""
+    dash_duo.start_server(create_app([study]), port=free_port())
     for path, text in PAGES.items():
         dash_duo.wait_for_page(url=f"{dash_duo.server_url}{path}")
         dash_duo.wait_for_contains_text("#_pages_content", text, timeout=30)
         assert "Error loading layout" not in dash_duo.driver.page_source
         assert dash_duo.get_logs() == [], path
+
+
+@pytest.mark.slow
+def test_audited_study_opens_on_every_page_with_its_mask_sensitivity(dash_duo, audited_study):  # noqa: F811
+    _open_every_page(dash_duo, audited_study)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/")
     dash_duo.wait_for_element("#ov-sensitivity-classes .js-plotly-plot", timeout=30)
     overall = interp.results.load(audited_study).mask_sensitivity().set_index("class").loc["all"]
@@ -30,11 +35,6 @@ def test_audited_study_opens_on_every_page_with_its_mask_sensitivity(dash_duo, a
 
 @pytest.mark.slow
 def test_unlabelled_audit_opens_on_every_page(dash_duo, unlabelled_study):  # noqa: F811
-    dash_duo.start_server(create_app([unlabelled_study]), port=free_port())
-    for path, text in PAGES.items():
-        dash_duo.wait_for_page(url=f"{dash_duo.server_url}{path}")
-        dash_duo.wait_for_contains_text("#_pages_content", text, timeout=30)
-        assert "Error loading layout" not in dash_duo.driver.page_source
-        assert dash_duo.get_logs() == [], path
+    _open_every_page(dash_duo, unlabelled_study)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/")
     dash_duo.wait_for_contains_text("#ov-sensitivity", "no labels", timeout=30)
