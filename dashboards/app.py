@@ -59,12 +59,32 @@ def create_app(runs: Iterable[str | Path] | data.Studies, **dash_kwargs) -> dash
     images.register(app.server)
     app.layout = html.Div([
         dcc.Location(id="url-state", refresh=False),
+        dcc.Store(id="shown"),
         _navbar(studies),
         dbc.Container(dash.page_container, fluid=True, className="pb-5"),
     ])
     app.callback(Output({"type": "nav", "index": dash.ALL}, "href"), Input("url-state", "search"),
                  State({"type": "nav", "index": dash.ALL}, "id"))(keep_study_in_links)
+    app.clientside_callback(FOLLOW_HISTORY, Output("_pages_location", "search", allow_duplicate=True),
+                            Output("shown", "data", allow_duplicate=True), Input("url-state", "search"),
+                            State("url-state", "pathname"), State("shown", "data"), prevent_initial_call=True)
     return app
+
+
+# The back and forward buttons inside one page: a page's filter callbacks write the address bar through
+# ``url-state`` (a history entry per change, the page left in place) and record what they wrote in ``shown``.
+# When the address changes to something else on the same path, the browser went back or forward: the page is
+# rebuilt from its address by handing the address to the router's location. A new path is the router's own
+# work (it only records it).
+FOLLOW_HISTORY = """
+function(search, pathname, shown) {
+    const here = pathname + (search || "");
+    const none = window.dash_clientside.no_update;
+    if (shown === here) { return [none, none]; }
+    if (!shown || shown.split("?")[0] !== pathname) { return [none, here]; }
+    return [search || "", here];
+}
+"""
 
 
 def keep_study_in_links(search: str | None, ids: list[dict]) -> list[str]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import inspect
+from collections.abc import Callable, Sequence
 from urllib.parse import urlencode
 
+import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
-from dashboards import data
+from dashboards import data, urlstate
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -72,8 +76,8 @@ def plain_table(id_: str, frame: pd.DataFrame) -> dbc.Table:
                      id=id_, striped=True, hover=True, size="sm", responsive=True, className="small")
 
 
-def section(title: str, *children, note: str | None = None) -> html.Section:
-    """A titled block of a page."""
+def section(title: str, *children, note: str | list | None = None) -> html.Section:
+    """A titled block of a page (``note``: text, or a list of text and links, under the title)."""
     head = [html.H4(title, className="mt-4")]
     if note:
         head.append(html.P(note, className="text-muted small"))
@@ -106,11 +110,47 @@ def analysis_status(results) -> dbc.Alert | None:
                      color="warning", id="analysis-status")
 
 
+def on_change(*dependencies, options: Callable[[dict], urlstate.Options]) -> Callable:
+    """Register a page's callback for changes of its widgets, not for the page's first render.
+
+    Dash ignores ``prevent_initial_call`` for widgets the page router adds when one of the callback's
+    outputs lies outside the page (the address bar, the router's location), and it then lists every input
+    as triggered: on each page load the callback would run once more, send back what the page already
+    shows and redraw its figures (and a gallery opened on page 3 would jump to page 1). The page is built
+    from its address, so a call whose widget state equals the state the address encodes changes nothing;
+    the registered wrapper compares the two (the function's parameter names are the filter names, and
+    ``options(query)`` gives their allowed values) and answers such a call with no update.
+
+    The function's last output is the address it writes (``?a=1...``); the wrapper also records it with the
+    page's path in the app's ``shown`` store, which tells the back button's callback (:mod:`dashboards.app`)
+    what the page shows. The function itself is returned unwrapped (tests call it directly)."""
+    def register(function: Callable) -> Callable:
+        names = list(inspect.signature(function).parameters)
+
+        @functools.wraps(function)
+        def changed_only(*args):
+            *values, search, path = args
+            query = dict(zip(names, values))
+            if urlstate.shows(search, query, options(query)):
+                raise PreventUpdate
+            result = function(*values)
+            outputs = result if isinstance(result, tuple) else (result,)
+            return *outputs, f"{path}{outputs[-1]}"
+
+        outputs = [item for item in dependencies if isinstance(item, Output)]
+        dash.callback(*outputs, Output("shown", "data", allow_duplicate=True),
+                      *[item for item in dependencies if not isinstance(item, Output)],
+                      State("url-state", "search"), State("url-state", "pathname"),
+                      prevent_initial_call=True)(changed_only)
+        return function
+    return register
+
+
 def follow_study(picker_id: str) -> None:
     """Register the callback that reopens the page for the study chosen in ``picker_id`` (its filters and
     their allowed values depend on the study, so the page layout is rebuilt from ``?run=NAME``)."""
 
-    @callback(Output("_pages_location", "search", allow_duplicate=True), Input(picker_id, "value"),
-              prevent_initial_call=True)
+    @on_change(Output("_pages_location", "search", allow_duplicate=True), Input(picker_id, "value"),
+               options=lambda query: {"run": data.studies().names})
     def open_study(run: str) -> str:
         return f"?{urlencode({'run': run})}"

@@ -39,6 +39,12 @@ def state_to_search(state: Mapping[str, object], options: Options, keep: Mapping
     return f"?{urlencode(pairs)}" if pairs else ""
 
 
+def shows(search: str | None, query: Mapping[str, object], options: Options) -> bool:
+    """Whether the address ``search`` already encodes the filter state of ``query`` (both read through
+    :func:`query_to_state`, so a value the page would not allow counts as its default on either side)."""
+    return query_to_state(parse(search), options) == query_to_state(query, options)
+
+
 def pages(total: int, per_page: int) -> list[str]:
     """Allowed page numbers (``"1"`` .. ``"N"``) of a paginated list of ``total`` items."""
     count = max(1, -(-total // per_page))

@@ -250,11 +250,12 @@ def figure6_link(method: str, run: str) -> tuple[str, str]:
     return images.figure6_url(run, method), f"{run}-figure6-{method}.png"
 
 
-@callback(Output("att-gallery", "children"), Output("att-count", "children"), Output("att-page", "active_page"),
-          Output("att-page", "max_value"), Output("att-distribution", "figure"),
-          Output("url-state", "search", allow_duplicate=True),
-          *[Input(f"att-{name}", "value") for name in ("method", *FILTERS, "metric")],
-          Input("att-page", "active_page"), State("att-run", "value"), prevent_initial_call=True)
+@ui.on_change(Output("att-gallery", "children"), Output("att-count", "children"), Output("att-page", "active_page"),
+              Output("att-page", "max_value"), Output("att-distribution", "figure"),
+              Output("url-state", "search", allow_duplicate=True),
+              *[Input(f"att-{name}", "value") for name in ("method", *FILTERS, "metric")],
+              Input("att-page", "active_page"), State("att-run", "value"),
+              options=lambda query: options(query["run"], query))
 def update(method, arm, fold, label, masked, correct, subject, overlay, metric, page, run):
     """Filters -> gallery page, count, distribution and the address bar; a filter change goes to page 1."""
     values = {"run": run, "method": method, "arm": arm, "fold": fold, "label": label, "masked": masked,

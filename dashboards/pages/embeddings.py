@@ -92,11 +92,12 @@ def body(state: dict[str, str]):
 ui.follow_study("emb-run")
 
 
-@callback(Output("emb-graph", "figure"), Output("emb-quality", "children"),
-          Output("url-state", "search", allow_duplicate=True),
-          Input("emb-arm", "value"), Input("emb-method", "value"), Input("emb-scope", "value"),
-          Input("emb-fold", "value"), Input("emb-colour", "value"), Input("emb-pairs", "value"),
-          State("emb-run", "value"), prevent_initial_call=True)
+@ui.on_change(Output("emb-graph", "figure"), Output("emb-quality", "children"),
+              Output("url-state", "search", allow_duplicate=True),
+              Input("emb-arm", "value"), Input("emb-method", "value"), Input("emb-scope", "value"),
+              Input("emb-fold", "value"), Input("emb-colour", "value"), Input("emb-pairs", "value"),
+              State("emb-run", "value"),
+              options=lambda query: options(query["run"]))
 def update(arm: str, method: str, scope: str, fold: str, colour: str, pairs: str, run: str):
     """Filters -> scatter, quality table and the address bar."""
     allowed = options(run)

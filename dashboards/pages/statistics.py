@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, html
 
 from dashboards import components as ui
 from dashboards import data, urlstate
@@ -118,9 +118,10 @@ def body(state: dict[str, str]) -> list:
 ui.follow_study("st-run")
 
 
-@callback(Output("st-body", "children"), Output("url-state", "search", allow_duplicate=True),
-          Input("st-family", "value"), Input("st-test", "value"),
-          Input("st-primary", "value"), State("st-run", "value"), prevent_initial_call=True)
+@ui.on_change(Output("st-body", "children"), Output("url-state", "search", allow_duplicate=True),
+              Input("st-family", "value"), Input("st-test", "value"),
+              Input("st-primary", "value"), State("st-run", "value"),
+              options=lambda query: options(query["run"]))
 def update(family: str, test: str, primary: str, run: str):
     """Filters -> forest plot, table and the address bar."""
     allowed = options(run)

@@ -62,11 +62,12 @@ def _routes(client, smoke_study) -> dict[str, tuple[str, dict | None]]:
     script = next(part.split('"')[0] for part in index.split('src="')[1:] if "_dash-component-suites" in part)
     dependencies = client.get("/_dash-dependencies", headers=auth).get_json()
     overview = next(dep for dep in dependencies if any(item["id"] == "ov-metric" for item in dep["inputs"]))
-    values = {"ov-metric": "macro_f1", "ov-test": "corrected-t", "ov-run": "smoke"}
+    values = {"ov-metric": "macro_f1", "ov-test": "corrected-t", "ov-run": "smoke", "url-state": ""}
     body = {"output": overview["output"], "outputs": [{"id": o.split(".")[0], "property": o.split(".", 1)[1]}
                                                       for o in overview["output"].strip(".").split("...")],
             "inputs": [{**item, "value": values[item["id"]]} for item in overview["inputs"]],
-            "state": [{**item, "value": values[item["id"]]} for item in overview["state"]],
+            "state": [{**item, "value": values[item["id"]] if item["property"] != "pathname" else "/"}
+                      for item in overview["state"]],
             "changedPropIds": ["ov-metric.value"]}
     return {"page": ("GET", "/", None), "deep link": ("GET", "/attention?arm=cl&masked=M", None),
             "layout": ("GET", "/_dash-layout", None), "dependencies": ("GET", "/_dash-dependencies", None),

@@ -10,12 +10,13 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import flask
 import pytest
 from dash.testing.wait import until
 
 import interp.results
 from dashboards.app import create_app
-from tests.dashboards.conftest import dashboard_command, free_port
+from tests.dashboards.conftest import dashboard_command, free_port, page
 
 PAGES = {  # path -> text that only shows once the page's data is drawn
     "/": "Accuracy per arm and view",
@@ -58,7 +59,7 @@ def test_every_page_renders_without_console_errors(dash_duo, app, smoke_study, s
     assert thumbs and all(img.get_property("naturalWidth") > 0 for img in thumbs)
 
 
-def test_filter_changes_gallery_and_back_restores(dash_duo, app):
+def test_filter_changes_gallery_and_back_and_forward_restore(dash_duo, app):
     dash_duo.start_server(app, port=free_port())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/attention?overlay=no")
     dash_duo.wait_for_contains_text("#att-count", "audited images")
@@ -72,6 +73,10 @@ def test_filter_changes_gallery_and_back_restores(dash_duo, app):
     dash_duo.driver.back()
     until(lambda: _query(dash_duo) == {"overlay": "no"}, timeout=10)
     until(lambda: _gallery(dash_duo) == before, timeout=10)
+    dash_duo.driver.forward()
+    until(lambda: _query(dash_duo) == {"overlay": "no", "masked": "M"}, timeout=10)
+    until(lambda: _gallery(dash_duo) == after, timeout=10)
+    assert dash_duo.find_element("#att-masked input[value='M']").is_selected()
     assert dash_duo.get_logs() == []
 
 
@@ -85,6 +90,35 @@ def test_deep_link_restores_filters(dash_duo, app):
     dash_duo.wait_for_contains_text("#att-count", "audited images")
     cards = _gallery(dash_duo)
     assert cards and all(card.startswith("cl/") and card.endswith("_m") for card in cards)
+    assert dash_duo.get_logs() == []
+
+
+def test_a_page_load_builds_each_page_once(dash_duo, app, monkeypatch):
+    """Dash calls a page's filter callback once more when the page router adds the page (its address-bar output
+    lies outside the page); that call must change nothing: no second copy of the figures or tables is sent, and a
+    gallery opened on page 2 stays on page 2."""
+    answers: list[tuple[str, int]] = []
+
+    @app.server.after_request
+    def record(response):
+        if flask.request.path.endswith("_dash-update-component"):
+            answers.append((flask.request.get_json()["output"], response.status_code))
+        return response
+
+    dash_duo.start_server(app, port=free_port())
+    for path, text in PAGES.items():
+        answers.clear()
+        dash_duo.wait_for_page(url=f"{dash_duo.server_url}{path}")
+        dash_duo.wait_for_contains_text("#_pages_content", text, timeout=20)
+        until(lambda: any("url-state.search" in output for output, _ in answers), timeout=10)
+        assert [(output, status) for output, status in answers if "url-state.search" in output and status != 204] == []
+    monkeypatch.setattr(page("attention"), "PAIRS_PER_PAGE", 2)  # the smoke study's pairs on several pages
+    assert page("attention").options("smoke", {"overlay": "no"})["page"][:2] == ["1", "2"]
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/attention?overlay=no&page=2")
+    dash_duo.wait_for_contains_text("#att-count", "audited images")
+    until(lambda: any("att-gallery" in output for output, _ in answers), timeout=10)
+    assert dash_duo.find_element("#att-page .active").text.startswith("2")
+    assert _query(dash_duo) == {"overlay": "no", "page": "2"}
     assert dash_duo.get_logs() == []
 
 

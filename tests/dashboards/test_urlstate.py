@@ -27,3 +27,12 @@ def test_defaults_are_left_out_and_unknown_values_fall_back():
 def test_pages():
     assert urlstate.pages(0, 12) == ["1"]
     assert urlstate.pages(25, 12) == ["1", "2", "3"]
+
+
+def test_shows_compares_the_states_the_address_and_the_widgets_encode():
+    assert urlstate.shows("", {"run": "a", "arm": "all", "page": 1}, OPTIONS)
+    assert urlstate.shows("?arm=cl&page=2", {"arm": "cl", "page": 2, "run": "a"}, OPTIONS)
+    assert urlstate.shows("?arm=../x", {"arm": "all"}, OPTIONS)  # a value the page refuses is its default
+    assert not urlstate.shows("?arm=cl", {"arm": "all"}, OPTIONS)
+    assert not urlstate.shows("?page=2", {"page": 3}, OPTIONS)
+    assert not urlstate.shows(None, {"run": "b c"}, OPTIONS)
