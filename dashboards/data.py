@@ -6,6 +6,7 @@ process and cached by :class:`interp.results.Results`. Nothing here computes a r
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -107,12 +108,23 @@ def read(getter: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame | None, str |
         return None, str(exc)
 
 
-def figure(run: str | None, table: Callable[[Results], pd.DataFrame], build: Callable[..., object], *args: object):
-    """``build(table, arm colours, *args)`` for one study, or an empty figure naming the command that writes
-    the missing table."""
+def figure(run: str | None, table: str, build: Callable[..., object], *args: object):
+    """``build(table, arm colours, *args)`` for one study, where ``table`` names the :class:`Results` method that
+    reads it, or an empty figure naming the command that writes the missing table.
+
+    A built figure is kept for the life of the process (the study's tables are read once and cached, so the
+    same arguments give the same figure): building one through plotly's validators takes tens of milliseconds,
+    on the path of every page load."""
+    name = studies().default(run)
+    results = get(name)
+    frame, note = read(getattr(results, table))
+    return empty(note) if frame is None else _built(name, table, build, args)
+
+
+@functools.lru_cache(maxsize=512)
+def _built(run: str, table: str, build: Callable[..., object], args: tuple):
     results = get(run)
-    frame, note = read(lambda: table(results))
-    return empty(note) if frame is None else build(frame, results.arm_colours, *args)
+    return build(getattr(results, table)(), results.arm_colours, *args)
 
 
 STUDIES: Studies | None = None
@@ -122,6 +134,7 @@ def install(studies: Studies) -> None:
     """Make ``studies`` the ones the pages show (one app per process, as Dash Pages has one registry)."""
     global STUDIES
     STUDIES = studies
+    _built.cache_clear()
 
 
 def studies() -> Studies:

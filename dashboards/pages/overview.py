@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, dcc, html
 
 from dashboards import components as ui
 from dashboards import data, urlstate
 from dashboards.figures import accuracy as figures
 from dashboards.figures import empty
-from dashboards.figures import sensitivity as sensitivity_figures
 from interp import present
 from interp.sensitivity_views import sensitivity_cells
 
@@ -82,26 +81,29 @@ def body(run: str, metric: str, test: str) -> list:
 
 
 def sensitivity(results) -> list:
-    """The mask-sensitivity section (flip rate with CI, drop, KL, NM/M accuracy and calibration per arm and class;
-    predicted classes NM vs M), or nothing when the study has no such table yet."""
+    """The mask-sensitivity section, one row per arm (flip rate with CI, drop, KL, NM/M accuracy and calibration
+    over all pairs; the per-class rows and the predicted classes are on the Classes page), or nothing when the
+    study has no such table yet."""
     summary, _ = data.read(results.mask_sensitivity)
-    shares, _ = data.read(lambda: results.mask_sensitivity("classes"))
-    if summary is None or shares is None:
+    if summary is None:
         return []
-    return [ui.section("Mask sensitivity", ui.plain_table("ov-sensitivity", sensitivity_cells(summary)),
-                       ui.graph("ov-sensitivity-classes", sensitivity_figures.class_shares(shares)),
-                       note="Per NM/M pair: does the prediction change under the mask (flip, with a subject-bootstrap "
-                            "95% CI), the drop in the probability of the non-masked prediction, KL(NM || M).")]
+    link = dcc.Link("Classes page", href=dash.get_relative_path("/classes"))
+    return [ui.section("Mask sensitivity",
+                       ui.plain_table("ov-sensitivity", sensitivity_cells(summary[summary["class"] == "all"])),
+                       note=["Per NM/M pair over all classes: does the prediction change under the mask (flip, with a "
+                             "subject-bootstrap 95% CI), the drop in the probability of the non-masked prediction, "
+                             "KL(NM || M). Per class, and the classes predicted with and without the mask: the ",
+                             link, "."])]
 
 
 def accuracy_figure(run: str, metric: str):
     """Accuracy (or macro-F1) per arm and view of one study."""
-    return data.figure(run, lambda results: results.accuracy(), figures.accuracy, metric)
+    return data.figure(run, "accuracy", figures.accuracy, metric)
 
 
 def gap_figure(run: str, test: str):
     """The NM-M gap per arm of one study for one test."""
-    return data.figure(run, lambda results: results.comparisons(), figures.gap, test)
+    return data.figure(run, "comparisons", figures.gap, test)
 
 
 def across_studies() -> pd.DataFrame:
@@ -120,9 +122,10 @@ def across_studies() -> pd.DataFrame:
 ui.follow_study("ov-run")
 
 
-@callback(Output("ov-accuracy", "figure"), Output("ov-gap", "figure"),
-          Output("url-state", "search", allow_duplicate=True),
-          Input("ov-metric", "value"), Input("ov-test", "value"), State("ov-run", "value"), prevent_initial_call=True)
+@ui.on_change(Output("ov-accuracy", "figure"), Output("ov-gap", "figure"),
+              Output("url-state", "search", allow_duplicate=True),
+              Input("ov-metric", "value"), Input("ov-test", "value"), State("ov-run", "value"),
+              options=lambda query: options())
 def update(metric: str, test: str, run: str):
     """Filters -> the accuracy and gap figures and the address bar."""
     state = urlstate.query_to_state({"run": run, "metric": metric, "test": test}, options())

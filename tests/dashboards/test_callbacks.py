@@ -6,12 +6,13 @@ import json
 from contextvars import copy_context
 
 import plotly
+import plotly.graph_objects as go
 import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
 import interp.results
-from dashboards import urlstate
+from dashboards import data, urlstate
 from dashboards.app import create_app
 from trainers.common.errors import DataError
 from tests.dashboards.conftest import page
@@ -146,6 +147,25 @@ def test_a_cross_dataset_study_is_labelled_on_the_overview(smoke_study, tmp_path
     assert '"evaluated on"' in overview and "/data/msd/manifest.csv" in overview
     create_app([smoke_study])
     assert "Cross-dataset" not in _json(page("overview").layout())
+
+
+def test_figures_are_built_once_per_study_and_arguments(smoke_study, unanalysed):
+    create_app([smoke_study, unanalysed])
+    built = []
+
+    def build(table, colours, metric):
+        built.append(metric)
+        return go.Figure()
+
+    first = data.figure("smoke", "accuracy", build, "accuracy")
+    assert data.figure("smoke", "accuracy", build, "accuracy") is first and built == ["accuracy"]
+    data.figure("smoke", "accuracy", build, "macro_f1")
+    assert built == ["accuracy", "macro_f1"]
+    missing = data.figure("bare", "accuracy", build, "accuracy")  # never built: it names the command
+    assert "interp.analyze" in missing.layout.annotations[0].text and len(built) == 2
+    create_app([smoke_study])  # a new app (other studies, maybe of the same name) starts afresh
+    data.figure("smoke", "accuracy", build, "accuracy")
+    assert len(built) == 3
 
 
 def test_several_studies_and_bad_paths(smoke_study, unanalysed, tmp_path):
