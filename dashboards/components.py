@@ -48,9 +48,9 @@ def filters(*items: html.Div) -> dbc.Row:
 
 
 def table(id_: str, frame: pd.DataFrame, tooltips: dict[str, str] | None = None, height: int | None = None,
-          page_size: int | None = None) -> dag.AgGrid:
+          page_size: int | None = None, wide: Sequence[str] = ()) -> dag.AgGrid:
     """A sortable, filterable AG Grid of ``frame`` (text cells as they are; ``tooltips`` maps a column to
-    the column holding its hover text)."""
+    the column holding its hover text; ``wide`` columns, e.g. a value with its interval, get room for it)."""
     columns = []
     for name in frame.columns:
         if tooltips and name in tooltips.values():
@@ -58,6 +58,8 @@ def table(id_: str, frame: pd.DataFrame, tooltips: dict[str, str] | None = None,
         spec = {"field": str(name), "headerName": str(name), "filter": True, "sortable": True}
         if tooltips and name in tooltips:
             spec["tooltipField"] = tooltips[name]
+        if name in wide:
+            spec["minWidth"] = 170
         columns.append(spec)
     options = {"tooltipShowDelay": 200, "domLayout": "autoHeight" if height is None else "normal"}
     if page_size:

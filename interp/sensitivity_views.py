@@ -17,7 +17,7 @@ def sensitivity_cells(summary: pd.DataFrame) -> pd.DataFrame:
         nm, m = row.get(f"{name}_nm", np.nan), row.get(f"{name}_m", np.nan)
         if pd.isna(nm) and pd.isna(m):
             return NO_LABELS if name in ("accuracy", "ece", "brier") else "-"
-        return f"{nm:.3f} / {m:.3f}"
+        return " / ".join("n/a" if pd.isna(value) else f"{value:.3f}" for value in (nm, m))
 
     rows = []
     for _, row in summary.iterrows():

@@ -86,7 +86,7 @@ def sensitivity_blocks(run: str) -> list:
         return []
     return [ui.section(
         "Mask sensitivity per class",
-        ui.table("cls-sensitivity", sensitivity_cells(summary), page_size=16),
+        ui.table("cls-sensitivity", sensitivity_cells(summary), page_size=16, wide=["flip rate [95% CI]"]),
         ui.graph("cls-sensitivity-classes", sensitivity_figures.class_shares(shares)),
         note="Per NM/M pair of each true class: flip rate (subject-bootstrap 95% CI), drop in the probability of the "
              "non-masked prediction, KL(NM || M); below, the class each arm predicts for the pairs with and without "
