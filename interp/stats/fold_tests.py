@@ -28,6 +28,22 @@ def _differences(a: Sequence[float], b: Sequence[float]) -> np.ndarray:
     return a - b
 
 
+def _corrected_mean_se(a: Sequence[float], b: Sequence[float], n_train: int, n_test: int) -> tuple[float, float, int]:
+    """Mean fold difference, its Nadeau-Bengio corrected standard error and the degrees of freedom (k - 1)."""
+    if n_train <= 0 or n_test <= 0:
+        raise DataError(f"n_train and n_test must be positive, got {n_train} and {n_test}")
+    d = _differences(a, b)
+    k = d.size
+    return float(d.mean()), math.sqrt((1.0 / k + n_test / n_train) * float(d.var(ddof=1))), k - 1
+
+
+def _t_statistic(value: float, se: float) -> float:
+    """``value / se``; infinite with the sign of ``value`` when ``se`` is 0, NaN when both are."""
+    if se == 0:
+        return math.nan if value == 0 else math.copysign(math.inf, value)
+    return value / se
+
+
 def corrected_resampled_ttest(
     a: Sequence[float], b: Sequence[float], n_train: float, n_test: float, confidence: float = 0.95,
 ) -> TestResult:
@@ -61,18 +77,9 @@ def corrected_resampled_ttest(
     52(3), 239-281. Bouckaert, R. R. and Frank, E. (2004). Evaluating the replicability of significance
     tests for comparing learning algorithms. PAKDD 2004, LNCS 3056, 3-12.
     """
-    if n_train <= 0 or n_test <= 0:
-        raise DataError(f"n_train and n_test must be positive, got {n_train} and {n_test}")
-    d = _differences(a, b)
-    k = d.size
-    mean = float(d.mean())
-    se = math.sqrt((1.0 / k + n_test / n_train) * float(d.var(ddof=1)))
-    df = k - 1
+    mean, se, df = _corrected_mean_se(a, b, n_train, n_test)
     half = float(stats.t.ppf(0.5 + confidence / 2, df)) * se
-    if se == 0:
-        statistic = math.nan if mean == 0 else math.copysign(math.inf, mean)
-    else:
-        statistic = mean / se
+    statistic = _t_statistic(mean, se)
     pvalue = math.nan if math.isnan(statistic) else float(2 * stats.t.sf(abs(statistic), df))
     return TestResult(statistic=statistic, pvalue=pvalue, effect=mean,
                       ci_low=mean - half, ci_high=mean + half, df=float(df))
@@ -116,18 +123,8 @@ def noninferiority_ttest(
     """
     if not margin > 0:
         raise DataError(f"the non-inferiority margin must be positive, got {margin} (set stats.margin)")
-    if n_train <= 0 or n_test <= 0:
-        raise DataError(f"n_train and n_test must be positive, got {n_train} and {n_test}")
-    d = _differences(a, b)
-    k = d.size
-    mean = float(d.mean())
-    se = math.sqrt((1.0 / k + n_test / n_train) * float(d.var(ddof=1)))
-    df = k - 1
-    shifted = mean + margin
-    if se == 0:
-        statistic = math.nan if shifted == 0 else math.copysign(math.inf, shifted)
-    else:
-        statistic = shifted / se
+    mean, se, df = _corrected_mean_se(a, b, n_train, n_test)
+    statistic = _t_statistic(mean + margin, se)
     pvalue = math.nan if math.isnan(statistic) else float(stats.t.sf(statistic, df))
     low = mean - float(stats.t.ppf(confidence, df)) * se
     return TestResult(statistic=statistic, pvalue=pvalue, effect=mean, ci_low=low, df=float(df))
