@@ -75,8 +75,9 @@ def plan(run: str, base: str) -> list[tuple[str, str, dict | None]]:
         dependency = _dependency(dependencies, PREFIXES[page])
         for _, args, _ in calls:
             # the callback's last states are the address bar (the default view's, so each call is a change)
-            # and its path
-            values = json.loads(json.dumps(args, cls=plotly.utils.PlotlyJSONEncoder)) + ["", "/"]
+            # and the page's path
+            path = "/" if page == "overview" else f"/{page}"
+            values = json.loads(json.dumps(args, cls=plotly.utils.PlotlyJSONEncoder)) + ["", path]
             requests.append(("filter callback", "/_dash-update-component",
                              _payload(dependency, values, f"{dependency['inputs'][0]['id']}.value")))
     image_ids = sorted(results.images()["image_id"])

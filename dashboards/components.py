@@ -136,8 +136,8 @@ def on_change(*dependencies, options: Callable[[dict], urlstate.Options]) -> Cal
             if urlstate.shows(search, query, options(query)):
                 raise PreventUpdate
             result = function(*values)
-            outputs = result if isinstance(result, tuple) else (result,)
-            return *outputs, f"{path}{outputs[-1]}"
+            answer = result if isinstance(result, tuple) else (result,)
+            return *answer, f"{path}{answer[-1]}"
 
         outputs = [item for item in dependencies if isinstance(item, Output)]
         dash.callback(*outputs, Output("shown", "data", allow_duplicate=True),
